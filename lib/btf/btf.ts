@@ -56,10 +56,10 @@ export class Btf {
   }
 
   /** The first type named `name` of kind `kind`, or undefined. */
-  find<K extends Kind>(name: string, kind: K): Extract<BtfType, { kind: K }> | undefined {
+  find<K extends Kind>(name: string, kind: K): (BtfType & { kind: K }) | undefined {
     for (const id of this.idsByName(name)) {
       const t = this.types[id];
-      if (t.kind === kind) return t as Extract<BtfType, { kind: K }>;
+      if (t.kind === kind) return t as BtfType & { kind: K };
     }
     return undefined;
   }

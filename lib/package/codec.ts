@@ -1,0 +1,110 @@
+import { Buffer } from "node:buffer";
+import { deflateSync, inflateSync } from "node:zlib";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import type { z } from "zod";
+import { PackageError } from "./errors.ts";
+import { type Meta, MetaSchema, PackageSchema } from "./schema.ts";
+
+/** A decoded package: the BPF ELF object and its validated metadata. */
+export interface Package {
+  /** The inflated ELF bytes. */
+  object: Uint8Array;
+  /** Metadata with upstream's defaults applied. */
+  meta: Meta;
+}
+
+/** The on-disk package shape as ecc writes it. */
+export interface PackageDocument {
+  /** base64 (standard, padded) of the zlib-wrapped ELF. */
+  bpf_object: string;
+  /** Byte length of the ELF. */
+  bpf_object_size: number;
+  /** Metadata, written as given. */
+  meta: unknown;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Formats the first zod issue as `path: message`. */
+function describeIssue(error: z.ZodError, prefix: string): PackageError {
+  const issue = error.issues[0];
+  const path = [
+    prefix,
+    ...issue.path.map((p) => typeof p === "number" ? `[${p}]` : `.${String(p)}`),
+  ]
+    .join("").replace(/^\./, "");
+  return new PackageError(`${path || "package"}: ${issue.message}`, path);
+}
+
+/** Validates a `meta` object (ecc's `.skel.json`), naming the field path on failure. */
+export function parseMeta(value: unknown, prefix = "meta"): Meta {
+  const r = MetaSchema.safeParse(value);
+  if (!r.success) throw describeIssue(r.error, prefix);
+  return r.data;
+}
+
+/** Parses package text: JSON, or YAML when `format` says so or the text is not JSON-looking. */
+export function parsePackageText(text: string, format?: "json" | "yaml"): unknown {
+  const fmt = format ?? (/^\s*[{[]/.test(text) ? "json" : "yaml");
+  try {
+    return fmt === "json" ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    const what = fmt === "json" ? "JSON" : "YAML";
+    throw new PackageError(`not valid ${what}: ${(e as Error).message.split("\n")[0]}`);
+  }
+}
+
+/** Validates a package document and inflates its object. */
+export function decodePackage(doc: unknown): Package {
+  const r = PackageSchema.safeParse(doc);
+  if (!r.success) throw describeIssue(r.error, "");
+  const { bpf_object, bpf_object_size, meta } = r.data;
+  if (bpf_object.length % 4 !== 0 || !BASE64.test(bpf_object)) {
+    throw new PackageError("bpf_object: malformed base64", "bpf_object");
+  }
+  let object: Uint8Array;
+  try {
+    object = new Uint8Array(inflateSync(Buffer.from(bpf_object, "base64")));
+  } catch (e) {
+    throw new PackageError(
+      `bpf_object: malformed zlib data (${(e as Error).message})`,
+      "bpf_object",
+    );
+  }
+  if (object.length !== bpf_object_size) {
+    throw new PackageError(
+      `bpf_object_size: ${bpf_object_size} in the package, but the object inflates to ${object.length} bytes`,
+      "bpf_object_size",
+    );
+  }
+  return { object, meta };
+}
+
+/** Builds the package document: zlib (level 6, like upstream) + base64 of `object`. */
+export function encodePackage(object: Uint8Array, meta: unknown): PackageDocument {
+  return {
+    bpf_object: Buffer.from(deflateSync(object, { level: 6 })).toString("base64"),
+    bpf_object_size: object.length,
+    meta,
+  };
+}
+
+/** Recursively sorts object keys, as upstream's serde_json maps do. */
+export function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** Serialises like upstream: compact JSON with sorted keys, or YAML with sorted keys. */
+export function serialize(value: unknown, format: "json" | "yaml" = "json"): string {
+  const sorted = sortKeys(value);
+  return format === "json" ? JSON.stringify(sorted) : stringifyYaml(sorted);
+}

@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { deflateRawSync, deflateSync, gzipSync } from "node:zlib";
+import {
+  decodePackage,
+  encodePackage,
+  PackageError,
+  parseMeta,
+  parsePackageText,
+  serialize,
+} from "./mod.ts";
+
+const META = {
+  bpf_skel: {
+    obj_name: "demo_bpf",
+    data_sections: [{ name: ".rodata", variables: [{ name: "min", type: "int" }] }],
+    maps: [{ ident: "rb", name: "rb" }],
+    progs: [{ attach: "tp/sched/sched_process_exec", link: true, name: "handle" }],
+  },
+  eunomia_version: "0.3.4",
+};
+
+const ELF = Uint8Array.from({ length: 300 }, (_, i) => i % 7);
+
+function rejects(doc: unknown, message: string) {
+  assert.throws(
+    () => decodePackage(doc),
+    (e) => e instanceof PackageError && e.message === message,
+    `expected: ${message}`,
+  );
+}
+
+Deno.test("encodePackage and decodePackage round-trip: zlib stream, base64, exact size", () => {
+  const doc = encodePackage(ELF, META);
+  assert.deepEqual(Object.keys(doc), ["bpf_object", "bpf_object_size", "meta"]);
+  assert.equal(doc.bpf_object_size, 300);
+  // zlib header at level 6, as upstream's flate2 default writes.
+  assert.deepEqual([...Buffer.from(doc.bpf_object, "base64").subarray(0, 2)], [0x78, 0x9c]);
+  const pkg = decodePackage(JSON.parse(serialize(doc)));
+  assert.deepEqual(pkg.object, ELF);
+  assert.equal(pkg.meta.bpf_skel.obj_name, "demo_bpf");
+  // Upstream's defaults are applied on read.
+  assert.equal(pkg.meta.poll_timeout_ms, 100);
+  assert.deepEqual(pkg.meta.export_types, []);
+  assert.equal(pkg.meta.bpf_skel.maps[0].mmaped, false);
+  assert.equal(pkg.meta.bpf_skel.maps[0].export_config, "no_export");
+  // Unknown keys survive.
+  assert.equal((pkg.meta as Record<string, unknown>).eunomia_version, "0.3.4");
+});
+
+Deno.test("serialize writes compact JSON and YAML with keys sorted at every level", () => {
+  const value = { b: 1, a: { d: [{ z: 1, y: 2 }], c: "x" }, u: undefined };
+  assert.equal(serialize(value), '{"a":{"c":"x","d":[{"y":2,"z":1}]},"b":1}');
+  assert.equal(serialize(value, "yaml"), "a:\n  c: x\n  d:\n    - y: 2\n      z: 1\nb: 1\n");
+});
+
+Deno.test("decodePackage accepts YAML packages and null maps/progs like upstream", () => {
+  const doc = encodePackage(ELF, { bpf_skel: { ...META.bpf_skel, maps: null, progs: null } });
+  const pkg = decodePackage(parsePackageText(serialize(doc, "yaml"), "yaml"));
+  assert.deepEqual(pkg.meta.bpf_skel.maps, []);
+  assert.deepEqual(pkg.meta.bpf_skel.progs, []);
+});
+
+Deno.test("decodePackage rejects bad base64, bad zlib and a size mismatch", () => {
+  const good = encodePackage(ELF, META);
+  rejects({ ...good, bpf_object: "abc$" }, "bpf_object: malformed base64");
+  rejects(
+    { ...good, bpf_object: Buffer.from("not compressed at all").toString("base64") },
+    "bpf_object: malformed zlib data (incorrect header check)",
+  );
+  for (const wrong of [deflateRawSync(ELF), gzipSync(ELF)]) {
+    assert.throws(
+      () => decodePackage({ ...good, bpf_object: Buffer.from(wrong).toString("base64") }),
+      /^PackageError: bpf_object: malformed zlib data/,
+    );
+  }
+  rejects(
+    { ...good, bpf_object_size: 299 },
+    "bpf_object_size: 299 in the package, but the object inflates to 300 bytes",
+  );
+  const truncated = Buffer.from(deflateSync(ELF)).subarray(0, 10).toString("base64");
+  assert.throws(
+    () => decodePackage({ ...good, bpf_object: truncated }),
+    /^PackageError: bpf_object: malformed zlib data \(unexpected end of file\)$/,
+  );
+});
+
+Deno.test("schema violations name the field path", () => {
+  const good = encodePackage(ELF, META);
+  const withSkel = (patch: Record<string, unknown>) => ({
+    ...good,
+    meta: { ...META, bpf_skel: { ...META.bpf_skel, ...patch } },
+  });
+  rejects({ meta: META }, "bpf_object: Invalid input: expected string, received undefined");
+  rejects(
+    withSkel({ maps: [{ name: "rb" }] }),
+    "meta.bpf_skel.maps[0].ident: Invalid input: expected string, received undefined",
+  );
+  rejects(
+    withSkel({ progs: [{ name: "p", attach: "tp/x", link: "yes" }] }),
+    "meta.bpf_skel.progs[0].link: Invalid input: expected boolean, received string",
+  );
+  rejects(
+    withSkel({ maps: [{ name: "h", ident: "h", sample: { interval: 10, type: "pie" } }] }),
+    'meta.bpf_skel.maps[0].sample.type: Invalid option: expected one of "log2_hist"|"linear_hist"|"default_kv"',
+  );
+  rejects(
+    withSkel({ data_sections: null }),
+    "meta.bpf_skel.data_sections: Invalid input: expected array, received null",
+  );
+  assert.throws(
+    () => parseMeta({ bpf_skel: { ...META.bpf_skel, obj_name: 5 } }),
+    /^PackageError: meta\.bpf_skel\.obj_name: Invalid input: expected string, received number$/,
+  );
+});
+
+Deno.test("parsePackageText names the format that failed", () => {
+  assert.throws(() => parsePackageText("{not json"), /^PackageError: not valid JSON: /);
+  assert.throws(() => parsePackageText("a: [1", "yaml"), /^PackageError: not valid YAML: /);
+});

@@ -1,0 +1,33 @@
+import { readFileSync } from "node:fs";
+import { decodePackage, type Package, parsePackageText } from "./codec.ts";
+import { PackageError } from "./errors.ts";
+
+/** Reads a package from a file path, an http(s) URL, or `-` (stdin), and decodes it. */
+export async function loadPackage(source: string): Promise<Package> {
+  let text: string;
+  if (/^https?:\/\//.test(source)) {
+    let res: Response;
+    try {
+      res = await fetch(source);
+    } catch (e) {
+      throw new PackageError(`${source}: cannot fetch: ${(e as Error).message}`);
+    }
+    if (!res.ok) throw new PackageError(`${source}: HTTP ${res.status}`);
+    text = await res.text();
+  } else {
+    try {
+      text = readFileSync(source === "-" ? 0 : source, "utf8");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : code;
+      throw new PackageError(`${source}: ${why}`);
+    }
+  }
+  const format = /\.ya?ml$/.test(source) ? "yaml" : /\.json$/.test(source) ? "json" : undefined;
+  try {
+    return decodePackage(parsePackageText(text, format));
+  } catch (e) {
+    if (e instanceof PackageError) throw new PackageError(`${source}: ${e.message}`, e.path);
+    throw e;
+  }
+}

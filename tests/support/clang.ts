@@ -1,0 +1,39 @@
+/**
+ * Test support: compile small C sources into BPF objects with the system clang, so unit tests
+ * parse objects they built themselves (no checked-in binaries).
+ * @module
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { includeRoot } from "../../compile/headers.ts";
+
+/** Compiles `source` with `clang -g -O2 -target bpf` and returns the object bytes. */
+export function compileBpf(source: string, extraArgs: string[] = []): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), "ecli-test-"));
+  try {
+    const src = join(dir, "t.bpf.c");
+    const obj = join(dir, "t.bpf.o");
+    writeFileSync(src, source);
+    const r = spawnSync("clang", [
+      "-g",
+      "-O2",
+      "-target",
+      "bpf",
+      `-I${includeRoot()}`,
+      ...extraArgs,
+      "-c",
+      src,
+      "-o",
+      obj,
+    ], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`clang failed:\n${r.stderr}`);
+    return new Uint8Array(readFileSync(obj));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether this run must not skip kernel/toolchain tests (CI). */
+export const IN_CI = Deno.env.get("CI") === "true";
