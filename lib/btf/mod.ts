@@ -10,3 +10,4 @@ export * from "./parse.ts";
 export * from "./type_name.ts";
 export * from "./datasec.ts";
 export * from "./object.ts";
+export * from "./c_header.ts";

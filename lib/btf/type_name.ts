@@ -7,6 +7,11 @@ export interface TypeNameOptions {
   stripMods?: boolean;
   /** How an anonymous struct/union/enum is written (default `struct {...}`). */
   anonymous?: (t: BtfType) => string;
+  /**
+   * How a named type (int, float, typedef, struct, union, enum, fwd) is spelled, without the
+   * `struct`/`union`/`enum` keyword (default its BTF name); lets a C header rename clashes.
+   */
+  name?: (t: BtfType) => string;
 }
 
 const QUALIFIER: Partial<Record<Kind, string>> = {
@@ -38,19 +43,25 @@ export function declaration(
     case Kind.INT:
     case Kind.FLOAT:
     case Kind.TYPEDEF:
-      return withDeclarator(t.name, declarator);
+      return withDeclarator(opts.name?.(t) ?? t.name, declarator);
     case Kind.STRUCT:
     case Kind.UNION:
     case Kind.ENUM:
     case Kind.ENUM64: {
       const tag = t.kind === Kind.UNION ? "union" : t.kind === Kind.STRUCT ? "struct" : "enum";
-      const base = t.name ? `${tag} ${t.name}` : (opts.anonymous?.(t) ?? `${tag} {...}`);
+      const base = t.name
+        ? `${tag} ${opts.name?.(t) ?? t.name}`
+        : (opts.anonymous?.(t) ?? `${tag} {...}`);
       return withDeclarator(base, declarator);
     }
     case Kind.FWD:
-      return withDeclarator(`${t.union ? "union" : "struct"} ${t.name}`, declarator);
+      return withDeclarator(
+        `${t.union ? "union" : "struct"} ${opts.name?.(t) ?? t.name}`,
+        declarator,
+      );
     case Kind.PTR: {
-      const target = opts.stripMods ? btf.skipModifiers(t.type) : btf.type(t.type);
+      // Qualifiers between the `*` and an array/function still need the parentheses.
+      const target = btf.skipModifiers(t.type);
       const needsParens = target.kind === Kind.ARRAY || target.kind === Kind.FUNC_PROTO;
       return declaration(btf, t.type, needsParens ? `(*${declarator})` : `*${declarator}`, opts);
     }
@@ -78,7 +89,9 @@ export function declaration(
       if (target.kind === Kind.PTR) {
         return declaration(btf, t.type, declarator ? `${q} ${declarator}` : q, opts);
       }
-      return `${q} ${declaration(btf, t.type, declarator, opts)}`;
+      // `const` over an array of const elements (BTF keeps both) must not read `const const`.
+      const inner = declaration(btf, t.type, declarator, opts);
+      return inner.startsWith(`${q} `) ? inner : `${q} ${inner}`;
     }
     case Kind.TYPE_TAG:
       return declaration(btf, t.type, declarator, opts);

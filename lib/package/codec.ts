@@ -1,6 +1,5 @@
 import { Buffer } from "node:buffer";
-import { deflateSync, inflateSync } from "node:zlib";
-import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { inflateSync } from "node:zlib";
 import type { z } from "zod";
 import { PackageError } from "./errors.ts";
 import { type Meta, MetaSchema, PackageSchema } from "./schema.ts";
@@ -11,16 +10,6 @@ export interface Package {
   object: Uint8Array;
   /** Metadata with upstream's defaults applied. */
   meta: Meta;
-}
-
-/** The on-disk package shape as ecc writes it. */
-export interface PackageDocument {
-  /** base64 (standard, padded) of the zlib-wrapped ELF. */
-  bpf_object: string;
-  /** Byte length of the ELF. */
-  bpf_object_size: number;
-  /** Metadata, written as given. */
-  meta: unknown;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -43,11 +32,14 @@ export function parseMeta(value: unknown, prefix = "meta"): Meta {
   return r.data;
 }
 
-/** Parses package text: JSON, or YAML when `format` says so or the text is not JSON-looking. */
-export function parsePackageText(text: string, format?: "json" | "yaml"): unknown {
+/**
+ * Parses package text: JSON, or YAML when `format` says so or the text is not JSON-looking.
+ * The YAML parser is loaded only for YAML input (it costs start-up time).
+ */
+export async function parsePackageText(text: string, format?: "json" | "yaml"): Promise<unknown> {
   const fmt = format ?? (/^\s*[{[]/.test(text) ? "json" : "yaml");
   try {
-    return fmt === "json" ? JSON.parse(text) : parseYaml(text);
+    return fmt === "json" ? JSON.parse(text) : (await import("yaml")).parse(text);
   } catch (e) {
     const what = fmt === "json" ? "JSON" : "YAML";
     throw new PackageError(`not valid ${what}: ${(e as Error).message.split("\n")[0]}`);
@@ -78,33 +70,4 @@ export function decodePackage(doc: unknown): Package {
     );
   }
   return { object, meta };
-}
-
-/** Builds the package document: zlib (level 6, like upstream) + base64 of `object`. */
-export function encodePackage(object: Uint8Array, meta: unknown): PackageDocument {
-  return {
-    bpf_object: Buffer.from(deflateSync(object, { level: 6 })).toString("base64"),
-    bpf_object_size: object.length,
-    meta,
-  };
-}
-
-/** Recursively sorts object keys, as upstream's serde_json maps do. */
-export function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = sortKeys(v);
-    }
-    return out;
-  }
-  return value;
-}
-
-/** Serialises like upstream: compact JSON with sorted keys, or YAML with sorted keys. */
-export function serialize(value: unknown, format: "json" | "yaml" = "json"): string {
-  const sorted = sortKeys(value);
-  return format === "json" ? JSON.stringify(sorted) : stringifyYaml(sorted);
 }

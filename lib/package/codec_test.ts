@@ -7,7 +7,8 @@ import {
   PackageError,
   parseMeta,
   parsePackageText,
-  serialize,
+  serializeJson,
+  serializeYaml,
 } from "./mod.ts";
 
 const META = {
@@ -36,7 +37,7 @@ Deno.test("encodePackage and decodePackage round-trip: zlib stream, base64, exac
   assert.equal(doc.bpf_object_size, 300);
   // zlib header at level 6, as upstream's flate2 default writes.
   assert.deepEqual([...Buffer.from(doc.bpf_object, "base64").subarray(0, 2)], [0x78, 0x9c]);
-  const pkg = decodePackage(JSON.parse(serialize(doc)));
+  const pkg = decodePackage(JSON.parse(serializeJson(doc)));
   assert.deepEqual(pkg.object, ELF);
   assert.equal(pkg.meta.bpf_skel.obj_name, "demo_bpf");
   // Upstream's defaults are applied on read.
@@ -48,15 +49,15 @@ Deno.test("encodePackage and decodePackage round-trip: zlib stream, base64, exac
   assert.equal((pkg.meta as Record<string, unknown>).eunomia_version, "0.3.4");
 });
 
-Deno.test("serialize writes compact JSON and YAML with keys sorted at every level", () => {
+Deno.test("serialize writes compact JSON and YAML with keys sorted at every level", async () => {
   const value = { b: 1, a: { d: [{ z: 1, y: 2 }], c: "x" }, u: undefined };
-  assert.equal(serialize(value), '{"a":{"c":"x","d":[{"y":2,"z":1}]},"b":1}');
-  assert.equal(serialize(value, "yaml"), "a:\n  c: x\n  d:\n    - y: 2\n      z: 1\nb: 1\n");
+  assert.equal(serializeJson(value), '{"a":{"c":"x","d":[{"y":2,"z":1}]},"b":1}');
+  assert.equal(await serializeYaml(value), "a:\n  c: x\n  d:\n    - y: 2\n      z: 1\nb: 1\n");
 });
 
-Deno.test("decodePackage accepts YAML packages and null maps/progs like upstream", () => {
+Deno.test("decodePackage accepts YAML packages and null maps/progs like upstream", async () => {
   const doc = encodePackage(ELF, { bpf_skel: { ...META.bpf_skel, maps: null, progs: null } });
-  const pkg = decodePackage(parsePackageText(serialize(doc, "yaml"), "yaml"));
+  const pkg = decodePackage(await parsePackageText(await serializeYaml(doc), "yaml"));
   assert.deepEqual(pkg.meta.bpf_skel.maps, []);
   assert.deepEqual(pkg.meta.bpf_skel.progs, []);
 });
@@ -114,7 +115,7 @@ Deno.test("schema violations name the field path", () => {
   );
 });
 
-Deno.test("parsePackageText names the format that failed", () => {
-  assert.throws(() => parsePackageText("{not json"), /^PackageError: not valid JSON: /);
-  assert.throws(() => parsePackageText("a: [1", "yaml"), /^PackageError: not valid YAML: /);
+Deno.test("parsePackageText names the format that failed", async () => {
+  await assert.rejects(() => parsePackageText("{not json"), /^PackageError: not valid JSON: /);
+  await assert.rejects(() => parsePackageText("a: [1", "yaml"), /^PackageError: not valid YAML: /);
 });

@@ -25,7 +25,7 @@ export async function loadPackage(source: string): Promise<Package> {
   }
   const format = /\.ya?ml$/.test(source) ? "yaml" : /\.json$/.test(source) ? "json" : undefined;
   try {
-    return decodePackage(parsePackageText(text, format));
+    return decodePackage(await parsePackageText(text, format));
   } catch (e) {
     if (e instanceof PackageError) throw new PackageError(`${source}: ${e.message}`, e.path);
     throw e;

@@ -6,5 +6,6 @@
 export * from "./errors.ts";
 export * from "./schema.ts";
 export * from "./codec.ts";
+export * from "./encode.ts";
 export * from "./summary.ts";
 export * from "./load.ts";

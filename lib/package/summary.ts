@@ -1,12 +1,19 @@
 import { Kind, readBpfObject, typeName } from "../btf/mod.ts";
 import type { Package } from "./codec.ts";
+import { PackageError } from "./errors.ts";
 
 /**
  * A readable summary of a package: programs and where they attach, maps, the flags its
  * variables give, and the exported event layouts (offsets and sizes from BTF).
  */
-export function describePackage(pkg: Package): string {
+export function describePackage(pkg: Package, source = "package"): string {
   const { meta } = pkg;
+  let obj;
+  try {
+    obj = readBpfObject(pkg.object);
+  } catch (e) {
+    throw new PackageError(`${source}: bpf_object: ${(e as Error).message}`, "bpf_object");
+  }
   const skel = meta.bpf_skel;
   const lines: string[] = [];
   const doc = skel.doc?.brief ?? skel.doc?.description;
@@ -31,7 +38,7 @@ export function describePackage(pkg: Package): string {
     }
   }
   if (meta.export_types.length) {
-    const { btf } = readBpfObject(pkg.object);
+    const { btf } = obj;
     for (const t of meta.export_types) {
       lines.push(`  event struct ${t.name} (${t.size} bytes, BTF type ${t.type_id}):`);
       const st = btf.type(t.type_id);

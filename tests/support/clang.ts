@@ -8,9 +8,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { includeRoot } from "../../compile/headers.ts";
+import { targetArch } from "../../compile/toolchain.ts";
+import { vmlinuxHeader } from "../../compile/vmlinux.ts";
 
-/** Compiles `source` with `clang -g -O2 -target bpf` and returns the object bytes. */
-export function compileBpf(source: string, extraArgs: string[] = []): Uint8Array {
+/**
+ * Compiles `source` with `clang -g -O2 -target bpf` and returns the object bytes. With
+ * `vmlinux`, the source may include "vmlinux.h" (ecc's header, from the kernel's BTF).
+ */
+export function compileBpf(
+  source: string,
+  extraArgs: string[] = [],
+  opts: { vmlinux?: boolean } = {},
+): Uint8Array {
   const dir = mkdtempSync(join(tmpdir(), "ecli-test-"));
   try {
     const src = join(dir, "t.bpf.c");
@@ -22,6 +31,9 @@ export function compileBpf(source: string, extraArgs: string[] = []): Uint8Array
       "-target",
       "bpf",
       `-I${includeRoot()}`,
+      ...(opts.vmlinux
+        ? [`-I${vmlinuxHeader(targetArch()).dir}`, `-D__TARGET_ARCH_${targetArch()}`]
+        : []),
       ...extraArgs,
       "-c",
       src,

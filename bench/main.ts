@@ -1,0 +1,5 @@
+/**
+ * `deno task bench`: every benchmark, each against its reference measured in the same run.
+ * @module
+ */
+await import("./ecc.ts");

@@ -1,0 +1,149 @@
+/**
+ * Command line: `ecli compile|info …`, and `ecc …` (the same as `ecli compile …`).
+ * Parses arguments and calls mod.ts; every failure is one `error:` line and exit code 1.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { basename } from "node:path";
+import process from "node:process";
+import { VERSION } from "./version.ts";
+
+const ECC_USAGE = `Usage: ecc [OPTIONS] <SOURCE_PATH> [EXPORT_EVENT_HEADER]
+
+Compile an eBPF C source into an eunomia package (package.json).
+
+Arguments:
+  <SOURCE_PATH>          the .bpf.c file; its name up to the first '.' names the outputs
+  [EXPORT_EVENT_HEADER]  header whose structs become the package's export types
+
+Options:
+  -o, --output-path <DIR>         output directory (default: the source's directory)
+  -y, --yaml                      write <name>.skel.yaml and package.yaml
+  -a, --additional-cflags <FLAG>  extra clang argument (repeatable)
+  -c, --clang-bin <PATH>          clang to use (default: clang)
+  -l, --llvm-strip-bin <PATH>     llvm-strip to use (default: llvm-strip)
+      --header-only               compile the header alone (export its types)
+  -n, --no-generate-package-json  write only <name>.bpf.o and <name>.skel.json
+  -v, --verbose                   print the commands run
+  -h, --help                      print this help
+  -V, --version                   print the version`;
+
+const ECLI_USAGE = `Usage: ecli <COMMAND> [ARGS]
+
+Commands:
+  compile [OPTIONS] <prog.bpf.c> [<event.h>]   compile into a package (same as ecc)
+  info <package.json|package.yaml|URL|->       summarise a package: programs, maps, flags, events
+
+Options:
+  -h, --help       print this help
+  -V, --version    print the version`;
+
+/** `-a -DX` means "pass -DX to clang"; parseArgs would read `-DX` as another option. */
+function joinHyphenValues(args: string[], names: string[], long: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (names.includes(args[i]) && i + 1 < args.length) out.push(`--${long}=${args[++i]}`);
+    else out.push(args[i]);
+  }
+  return out;
+}
+
+async function eccMain(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: joinHyphenValues(args, ["-a", "--additional-cflags"], "additional-cflags"),
+    allowPositionals: true,
+    options: {
+      "output-path": { type: "string", short: "o" },
+      yaml: { type: "boolean", short: "y" },
+      "additional-cflags": { type: "string", short: "a", multiple: true },
+      "clang-bin": { type: "string", short: "c" },
+      "llvm-strip-bin": { type: "string", short: "l" },
+      "header-only": { type: "boolean" },
+      "no-generate-package-json": { type: "boolean", short: "n" },
+      verbose: { type: "boolean", short: "v" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "V" },
+    },
+  });
+  if (values.help) return print(ECC_USAGE);
+  if (values.version) return print(`ecc (ecli-ts) ${VERSION}`);
+  if (positionals.length < 1 || positionals.length > 2) {
+    throw new UsageError(
+      positionals.length ? `unexpected argument '${positionals[2]}'` : "missing <SOURCE_PATH>",
+    );
+  }
+  const verbose = !!values.verbose;
+  // Loaded per command: start-up time is part of every compile.
+  const { compile } = await import("./compile/mod.ts");
+  const result = await compile({
+    source: positionals[0],
+    exportHeader: positionals[1],
+    outputDir: values["output-path"],
+    yaml: values.yaml,
+    cflags: values["additional-cflags"],
+    clang: values["clang-bin"],
+    llvmStrip: values["llvm-strip-bin"],
+    headerOnly: values["header-only"],
+    noPackage: values["no-generate-package-json"],
+    log: verbose ? (l) => console.error(l) : undefined,
+  });
+  const out = result.files.package ?? result.files.skeleton;
+  console.error(`ecc: wrote ${out} (object ${result.object.length} bytes)`);
+  return 0;
+}
+
+async function infoMain(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) return print("Usage: ecli info <package.json|package.yaml|URL|->");
+  if (positionals.length !== 1) throw new UsageError("expected one package");
+  const { describePackage, loadPackage } = await import("./mod.ts");
+  console.log(describePackage(await loadPackage(positionals[0]), positionals[0]));
+  return 0;
+}
+
+/** A command-line mistake: printed with a pointer to --help. */
+class UsageError extends Error {}
+
+function print(text: string): number {
+  console.log(text);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const invokedAs = basename(process.argv[1] ?? "");
+  if (invokedAs === "ecc" || invokedAs.startsWith("ecc.")) return await eccMain(argv);
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case "compile":
+      return await eccMain(rest);
+    case "info":
+      return await infoMain(rest);
+    case "-V":
+    case "--version":
+      return print(`ecli (ecli-ts) ${VERSION}`);
+    case undefined:
+    case "-h":
+    case "--help":
+      return print(ECLI_USAGE);
+    default:
+      throw new UsageError(`unknown command '${cmd}'`);
+  }
+}
+
+if (import.meta.main) {
+  const prog = process.argv[2] === "compile" ? "ecc" : "ecli";
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (e) {
+    const err = e as Error & { details?: string; code?: string };
+    if (err.details) console.error(err.details);
+    const usage = e instanceof UsageError || err.code?.startsWith("ERR_PARSE_ARGS");
+    console.error(`${prog}: error: ${err.message}${usage ? ` (see ${prog} --help)` : ""}`);
+    if (process.env.ECLI_DEBUG) console.error(err.stack);
+    process.exitCode = 1;
+  }
+}

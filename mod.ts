@@ -1,0 +1,26 @@
+/**
+ * ecli-ts: the eunomia-bpf toolchain as a TypeScript library.
+ *
+ * ```ts
+ * import { compile, loadPackage, describePackage } from "./mod.ts";
+ * const { files } = compile({ source: "examples/procsnoop/procsnoop.bpf.c",
+ *   exportHeader: "examples/procsnoop/procsnoop.h", outputDir: "out" });
+ * console.log(describePackage(await loadPackage(files.package!)));
+ * ```
+ * @module
+ */
+export { compile, type CompileOptions, type CompileResult } from "./compile/mod.ts";
+export { CompileError } from "./compile/mod.ts";
+export {
+  decodePackage,
+  describePackage,
+  encodePackage,
+  loadPackage,
+  type Meta,
+  type Package,
+  PackageError,
+  parseMeta,
+} from "./lib/package/mod.ts";
+export { type Btf, BtfError, parseBtf, readBpfObject, typeName } from "./lib/btf/mod.ts";
+export { ElfError, parseElf } from "./lib/elf/mod.ts";
+export { VERSION } from "./version.ts";

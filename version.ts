@@ -1,0 +1,2 @@
+/** ecli-ts version. */
+export const VERSION = "0.1.0";
