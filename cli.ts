@@ -21,7 +21,7 @@ Options:
   -y, --yaml                      write <name>.skel.yaml and package.yaml
   -a, --additional-cflags <FLAG>  extra clang argument (repeatable)
   -c, --clang-bin <PATH>          clang to use (default: clang)
-  -l, --llvm-strip-bin <PATH>     llvm-strip to use (default: llvm-strip)
+  -l, --llvm-strip-bin <PATH>     strip DWARF with this llvm-strip (default: built in)
       --header-only               compile the header alone (export its types)
   -n, --no-generate-package-json  write only <name>.bpf.o and <name>.skel.json
   -v, --verbose                   print the commands run

@@ -37,29 +37,26 @@ const bare = clangArgs({
   input: `${ex}/procsnoop.bpf.c`,
   output: `${out}/bare.bpf.o`,
 });
-const ecc = [
-  "run",
-  "-A",
-  `${ROOT}/cli.ts`,
-  "compile",
-  `${ex}/procsnoop.bpf.c`,
-  `${ex}/procsnoop.h`,
-  "-o",
-  out,
+const args = ["compile", `${ex}/procsnoop.bpf.c`, `${ex}/procsnoop.h`, "-o", out];
+const runners: [string, string, string[]][] = [
+  ["ecc (deno run)", "deno", ["run", "-A", `${ROOT}/cli.ts`, ...args]],
+  ["ecc (bun)", "bun", [`${ROOT}/cli.ts`, ...args]],
 ];
 
-// Warm-up: page cache, vmlinux.h cache, include probe cache.
+// Warm-up: page cache, vmlinux.h cache, include probe cache, module caches.
 await time(bare[0], bare.slice(1));
-await time("deno", ecc);
-const clangMs: number[] = [];
-const eccMs: number[] = [];
+for (const [, cmd, argv] of runners) await time(cmd, argv);
+// Interleaved, so that machine noise hits every row alike.
+const samples: number[][] = [[], ...runners.map(() => [])];
 for (let i = 0; i < runs; i++) {
-  clangMs.push(await time(bare[0], bare.slice(1)));
-  eccMs.push(await time("deno", ecc));
+  samples[0].push(await time(bare[0], bare.slice(1)));
+  for (const [j, [, cmd, argv]] of runners.entries()) samples[j + 1].push(await time(cmd, argv));
 }
-const c = median(clangMs);
-const e = median(eccMs);
-console.log(`ecc compile of examples/procsnoop (median of ${runs})`);
-console.log(`  bare clang: ${c.toFixed(0)} ms`);
-console.log(`  ecc:        ${e.toFixed(0)} ms`);
-console.log(`  overhead:   ${(e - c).toFixed(0)} ms (${((e / c - 1) * 100).toFixed(1)}%)`);
+const c = median(samples[0]);
+console.log(`ecc compile of examples/procsnoop (median of ${runs}, same run)`);
+console.log(`  ${"bare clang".padEnd(16)} ${c.toFixed(0).padStart(5)} ms`);
+for (const [j, [label]] of runners.entries()) {
+  const e = median(samples[j + 1]);
+  const over = `${(e - c).toFixed(0)} ms, ${((e / c - 1) * 100).toFixed(1)}% over clang`;
+  console.log(`  ${label.padEnd(16)} ${e.toFixed(0).padStart(5)} ms (${over})`);
+}

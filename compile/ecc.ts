@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { readBpfObject } from "../lib/btf/mod.ts";
+import { stripDebug } from "../lib/elf/mod.ts";
 import { encodePackage, serializeJson, serializeYaml } from "../lib/package/encode.ts";
 import { parseDocComments, type SourceDocs } from "./doc_comments.ts";
 import { CompileError } from "./errors.ts";
@@ -28,7 +29,7 @@ export interface CompileOptions {
   cflags?: string[];
   /** clang executable (default `clang`). */
   clang?: string;
-  /** llvm-strip executable (default `llvm-strip`). */
+  /** llvm-strip executable; by default DWARF is stripped in-process (same result). */
   llvmStrip?: string;
   /** Compile the header alone to get its types. */
   headerOnly?: boolean;
@@ -116,7 +117,7 @@ function applyDocs(skel: Skeleton, docs: SourceDocs): Record<string, unknown> {
 
 /**
  * Compiles an eBPF C source into a package, as upstream `ecc` does: clang (+ dummy pointers
- * that keep the header's structs in BTF), llvm-strip -g, metadata read from the object's ELF
+ * that keep the header's structs in BTF), stripping of DWARF (`llvm-strip -g`), metadata read from the object's ELF
  * and BTF, doc comments, then `<name>.bpf.o`, `<name>.skel.json|yaml` and `package.json|yaml`.
  */
 export async function compile(opts: CompileOptions): Promise<CompileResult> {
@@ -168,11 +169,20 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
         cc.stderr.trimEnd(),
       );
     }
-    const strip = [opts.llvmStrip ?? "llvm-strip", "-g", objectPath];
-    log(strip.join(" "));
-    const st = runTool(strip);
-    if (st.status !== 0) {
-      throw new CompileError(`llvm-strip failed (exit code ${st.status})`, st.stderr.trimEnd());
+    if (opts.llvmStrip) {
+      const strip = [opts.llvmStrip, "-g", objectPath];
+      log(strip.join(" "));
+      const st = runTool(strip);
+      if (st.status !== 0) {
+        throw new CompileError(`llvm-strip failed (exit code ${st.status})`, st.stderr.trimEnd());
+      }
+    } else {
+      const full = new Uint8Array(readFileSync(objectPath));
+      const stripped = stripDebug(full);
+      log(
+        `strip debug info (built-in): ${objectPath} (${full.length} -> ${stripped.length} bytes)`,
+      );
+      writeFileSync(objectPath, stripped);
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

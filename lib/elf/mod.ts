@@ -5,3 +5,4 @@
 export * from "./errors.ts";
 export * from "./constants.ts";
 export * from "./reader.ts";
+export * from "./strip.ts";
