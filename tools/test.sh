@@ -13,7 +13,7 @@ run deno task --quiet check
 
 echo "== deno test"
 log=$(mktemp)
-deno test -A --parallel "$@" 2>&1 | tee "$log"
+NO_COLOR=1 deno test -A --parallel "$@" 2>&1 | tee "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -n 1)
 rm -f "$log"
