@@ -31,6 +31,7 @@ Options:
 const ECLI_USAGE = `Usage: ecli <COMMAND> [ARGS]
 
 Commands:
+  run [OPTIONS] <package> [PROGRAM FLAGS]       load, attach and print the package's events
   compile [OPTIONS] <prog.bpf.c> [<event.h>]   compile into a package (same as ecc)
   info <package.json|package.yaml|URL|->       summarise a package: programs, maps, flags, events
 
@@ -92,6 +93,81 @@ async function eccMain(args: string[]): Promise<number> {
   return 0;
 }
 
+const RUN_USAGE = `Usage: ecli run [OPTIONS] <package.json|package.yaml|URL|-> [PROGRAM FLAGS]
+
+Loads the package into the kernel, attaches its programs and prints its events until Ctrl-C.
+Program flags come from the program's variables: 'ecli run <package> --help' lists them.
+
+Options (before or after the package; '--' ends them):
+  -j, --json            print one JSON object per event
+      --verbose         show libbpf debug output and the verifier log
+      --duration <S>    stop after S seconds
+      --count <N>       stop after N events
+  -h, --help            print this help`;
+
+/** ecli's own options of `run`; everything else after the package goes to the program. */
+interface RunArgs {
+  pkg?: string;
+  json: boolean;
+  verbose: boolean;
+  duration?: number;
+  count?: number;
+  help: boolean;
+  programArgs: string[];
+}
+
+function positiveNumber(flag: string, text: string | undefined, integer: boolean): number {
+  const n = Number(text);
+  if (text === undefined || text.trim() === "" || !(n > 0) || (integer && !Number.isInteger(n))) {
+    throw new UsageError(
+      `${flag} needs a positive ${integer ? "integer" : "number"}, got '${text ?? ""}'`,
+    );
+  }
+  return n;
+}
+
+function splitRunArgs(args: string[]): RunArgs {
+  const r: RunArgs = { json: false, verbose: false, help: false, programArgs: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const [name, inline] = a.startsWith("--") && a.includes("=")
+      ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
+      : [a, undefined];
+    const value = () => inline ?? args[++i];
+    if (a === "--") {
+      r.programArgs.push(...args.slice(i + 1));
+      break;
+    } else if (name === "-j" || name === "--json") r.json = true;
+    else if (name === "--verbose") {
+      r.verbose = true;
+    } else if (name === "--duration") r.duration = positiveNumber("--duration", value(), false);
+    else if (name === "--count") r.count = positiveNumber("--count", value(), true);
+    else if (r.pkg === undefined) {
+      if (a === "-h" || a === "--help") r.help = true;
+      else if (a.startsWith("-") && a !== "-") {
+        throw new UsageError(`unknown option '${a}' (program flags go after the package)`);
+      } else r.pkg = a;
+    } else r.programArgs.push(a);
+  }
+  return r;
+}
+
+async function runMain(args: string[]): Promise<number> {
+  const r = splitRunArgs(args);
+  if (r.help) return print(RUN_USAGE);
+  if (r.pkg === undefined) throw new UsageError("missing <package>");
+  const { loadPackage, runPackage } = await import("./mod.ts");
+  const pkg = await loadPackage(r.pkg);
+  const summary = await runPackage(pkg, {
+    programArgs: r.programArgs,
+    format: r.json ? "json" : "plain",
+    verbose: r.verbose,
+    durationMs: r.duration !== undefined ? r.duration * 1000 : undefined,
+    count: r.count,
+  });
+  return summary.code;
+}
+
 async function infoMain(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
@@ -118,6 +194,8 @@ async function main(argv: string[]): Promise<number> {
   if (invokedAs === "ecc" || invokedAs.startsWith("ecc.")) return await eccMain(argv);
   const [cmd, ...rest] = argv;
   switch (cmd) {
+    case "run":
+      return await runMain(rest);
     case "compile":
       return await eccMain(rest);
     case "info":
@@ -135,12 +213,17 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  const prog = process.argv[2] === "compile" ? "ecc" : "ecli";
+  const prog = process.argv[2] === "compile" || basename(process.argv[1] ?? "").startsWith("ecc")
+    ? "ecc"
+    : "ecli";
   try {
     process.exitCode = await main(process.argv.slice(2));
   } catch (e) {
     const err = e as Error & { details?: string; code?: string };
-    if (err.details) console.error(err.details);
+    // Tool diagnostics (clang's) always; libbpf's log only when asked for with --verbose.
+    if (err.details && (err.name === "CompileError" || process.argv.includes("--verbose"))) {
+      console.error(err.details);
+    }
     const usage = e instanceof UsageError || err.code?.startsWith("ERR_PARSE_ARGS");
     console.error(`${prog}: error: ${err.message}${usage ? ` (see ${prog} --help)` : ""}`);
     if (process.env.ECLI_DEBUG) console.error(err.stack);

@@ -23,4 +23,14 @@ export {
 } from "./lib/package/mod.ts";
 export { type Btf, BtfError, parseBtf, readBpfObject, typeName } from "./lib/btf/mod.ts";
 export { ElfError, parseElf } from "./lib/elf/mod.ts";
+export {
+  FdOutput,
+  MemoryOutput,
+  type Output,
+  type OutputFormat,
+  RunError,
+  type RunOptions,
+  runPackage,
+  type RunSummary,
+} from "./lib/run/mod.ts";
 export { VERSION } from "./version.ts";

@@ -224,12 +224,12 @@ Deno.test("short names, defaults, bool switch names and help text", () => {
 Usage: ecli run <package> [OPTIONS]
 
 Options:
-  -p, --pid <I32>             Process ID to trace [default: 0]
-      --enable-failed         trace only failed events
-      --u8 <U8>               Set value of \`unsigned char\` variable u8
-      --verbose               Whether to show libbpf debug information
-  -h, --help                  Print help
-  -V, --version               Print version
+  -p, --pid <I32>      Process ID to trace [default: 0]
+      --enable-failed  trace only failed events
+      --u8 <U8>        Set value of \`unsigned char\` variable u8
+      --verbose        Whether to show libbpf debug information
+  -h, --help           Print help
+  -V, --version        Print version
 
 ecli run options (before or after the package; '--' ends them):
       --json              print one JSON object per event

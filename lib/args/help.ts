@@ -8,9 +8,15 @@ export const RUN_OPTIONS_HELP = `ecli run options (before or after the package; 
       --duration <S>      stop after S seconds
       --count <N>         stop after N events`;
 
-function row(left: string, help: string): string {
-  const pad = left.length < 30 ? left.padEnd(30) : `${left}\n${" ".repeat(30)}`;
-  return `${pad}${help}`;
+/** Widest left column before help moves to its own line. */
+const MAX_COLUMN = 40;
+
+function rows(items: [string, string][]): string[] {
+  const widest = Math.max(...items.map(([l]) => l.length));
+  const col = Math.min(widest + 2, MAX_COLUMN);
+  return items.map(([left, help]) =>
+    left.length + 2 <= col ? `${left.padEnd(col)}${help}` : `${left}\n${" ".repeat(col)}${help}`
+  );
 }
 
 /**
@@ -22,17 +28,17 @@ export function formatProgramHelp(meta: Meta, flags: ProgramFlag[]): string {
   const doc = skel.doc ?? {};
   const lines = [doc.brief ?? doc.description ?? "A simple eBPF program", ""];
   lines.push(`Usage: ecli run <package> [OPTIONS]`, "", "Options:");
-  for (const f of flags) {
+  const items: [string, string][] = flags.map((f) => {
     const short = f.short ? `-${f.short}, ` : "    ";
     const left = f.switch
       ? `  ${short}--${switchName(f)}`
       : `  ${short}--${f.long} <${f.variable.toUpperCase()}>`;
     const dflt = !f.switch && f.defaultValue !== undefined ? ` [default: ${f.defaultValue}]` : "";
-    lines.push(row(left, `${f.help}${dflt}`));
-  }
-  lines.push(row("      --verbose", "Whether to show libbpf debug information"));
-  lines.push(row("  -h, --help", "Print help"));
-  lines.push(row("  -V, --version", "Print version"));
+    return [left, `${f.help}${dflt}`];
+  });
+  items.push(["      --verbose", "Whether to show libbpf debug information"]);
+  items.push(["  -h, --help", "Print help"], ["  -V, --version", "Print version"]);
+  lines.push(...rows(items));
   lines.push("", RUN_OPTIONS_HELP, "");
   lines.push(
     doc.details ??

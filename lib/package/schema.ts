@@ -3,9 +3,12 @@ import { z } from "zod";
 // Field names and defaults follow upstream's package format (bpf-loader-lib's meta types);
 // unknown keys are kept everywhere (loose objects), as upstream ignores but tolerates them.
 
-/** A list that upstream also accepts as `null` (read as empty). */
+/**
+ * A list that upstream also accepts as `null`; read as empty. We also accept it missing: ecc
+ * (upstream's and ours) leaves `maps`/`progs` out when the object has none.
+ */
 const nullableList = <T extends z.ZodType>(item: T) =>
-  z.array(item).nullable().transform((v) => v ?? []);
+  z.array(item).nullish().transform((v) => v ?? []);
 
 /** `cmdarg` of a data-section variable: how its command-line flag looks. */
 export const CmdArgSchema = z.looseObject({

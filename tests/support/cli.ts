@@ -48,3 +48,71 @@ export async function sh(cmd: string, args: string[]): Promise<string> {
   if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed: ${dec.decode(out.stderr)}`);
   return dec.decode(out.stdout);
 }
+
+/** An `ecli run` in the background. */
+export interface BackgroundRun {
+  /** The child's pid. */
+  pid: number;
+  /** Resolves once the programs are attached (the run says so on stderr). */
+  attached: Promise<void>;
+  /** Everything printed on stdout so far. */
+  stdout(): string;
+  /** Sends `signal` (default SIGINT) and waits for the exit. */
+  stop(signal?: Deno.Signal): Promise<CliResult>;
+  /** Waits for the run to end by itself. */
+  done: Promise<CliResult>;
+}
+
+/** Starts `ecli run <args>` and follows its output. */
+export function startRun(args: string[], env?: Record<string, string>): BackgroundRun {
+  const child = new Deno.Command("deno", {
+    args: ["run", "-A", `${ROOT}/cli.ts`, "run", ...args],
+    cwd: ROOT,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  let err = "";
+  const pump = async (stream: ReadableStream<Uint8Array>, add: (s: string) => void) => {
+    const dec = new TextDecoder();
+    for await (const chunk of stream) add(dec.decode(chunk, { stream: true }));
+  };
+  let onAttached: () => void = () => {};
+  let onFailed: (e: Error) => void = () => {};
+  const attached = new Promise<void>((res, rej) => {
+    onAttached = res;
+    onFailed = rej;
+  });
+  const pumps = Promise.all([
+    pump(child.stdout, (s) => out += s),
+    pump(child.stderr, (s) => {
+      err += s;
+      if (/ attached, printing /.test(err)) onAttached();
+    }),
+  ]);
+  const done = (async () => {
+    const status = await child.status;
+    await pumps;
+    onFailed(new Error(`ecli run exited (${status.code}) before attaching:\n${err}`));
+    return { code: status.code, stdout: out, stderr: err };
+  })();
+  const timer = setTimeout(() => onFailed(new Error(`not attached after 30 s:\n${err}`)), 30_000);
+  attached.finally(() => clearTimeout(timer)).catch(() => {});
+  return {
+    pid: child.pid,
+    attached,
+    stdout: () => out,
+    done,
+    async stop(signal: Deno.Signal = "SIGINT") {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      return await done;
+    },
+  };
+}
+
+/** Sleeps `ms` milliseconds. */
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

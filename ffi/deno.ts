@@ -1,0 +1,188 @@
+/**
+ * The Deno backend: binds the symbol tables with `Deno.dlopen`, wraps pointers and foreign
+ * memory, and owns libbpf's process-global print callback.
+ * @module
+ */
+import { type Libbpf, LIBBPF_BACKEND_SYMBOLS, LIBBPF_SYMBOLS } from "./libbpf.ts";
+import { type Libc, LIBC_BACKEND_SYMBOLS, LIBC_SYMBOLS, Mmap } from "./libc.ts";
+import { cString } from "./structs.ts";
+import type {
+  FfiBackend,
+  LibbpfMessageSink,
+  Memory,
+  Pointer,
+  SymbolSpec,
+  SymbolTable,
+} from "./types.ts";
+
+/** Where libbpf is looked up; `LIBBPF_PATH` overrides it. */
+const LIBBPF_NAME = "libbpf.so.1";
+const LIBC_NAME = "libc.so.6";
+
+type DenoPtr = Deno.PointerValue;
+const toDeno = (p: Pointer) => p as unknown as DenoPtr;
+const fromDeno = (p: DenoPtr) => p as unknown as Pointer;
+
+/** Translates a neutral symbol table to `Deno.dlopen`'s (the vocabularies coincide). */
+function denoSymbols(table: SymbolTable): Deno.ForeignLibraryInterface {
+  const out: Record<string, Deno.ForeignFunction> = {};
+  for (const [key, s] of Object.entries(table) as [string, SymbolSpec][]) {
+    out[key] = {
+      name: s.name ?? key,
+      parameters: s.parameters as Deno.NativeType[],
+      result: s.result as Deno.NativeResultType,
+      nonblocking: s.nonblocking ?? false,
+    };
+  }
+  return out;
+}
+
+/** An environment variable, or undefined when unset or not permitted. */
+function envVar(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+function open(path: string, table: SymbolTable, what: string) {
+  try {
+    return Deno.dlopen(path, denoSymbols(table));
+  } catch (e) {
+    throw new Error(`cannot load ${what} (${path}): ${(e as Error).message}`);
+  }
+}
+
+const memory: Memory = {
+  isNull: (p) => p === null,
+  address: (p) => (p === null ? 0n : Deno.UnsafePointer.value(toDeno(p))),
+  pointer: (a) => fromDeno(Deno.UnsafePointer.create(a)),
+  addressOf: (b) => Deno.UnsafePointer.value(Deno.UnsafePointer.of(b as Uint8Array)),
+  view(p, byteLength, offset = 0) {
+    if (p === null) throw new Error("view of a NULL pointer");
+    return Deno.UnsafePointerView.getArrayBuffer(toDeno(p)!, byteLength, offset);
+  },
+  copy(p, byteLength, offset = 0) {
+    if (p === null) throw new Error("copy from a NULL pointer");
+    const out = new Uint8Array(byteLength);
+    Deno.UnsafePointerView.copyInto(toDeno(p)!, out, offset);
+    return out;
+  },
+  cString: (p) => (p === null ? "" : Deno.UnsafePointerView.getCString(toDeno(p)!)),
+};
+
+/** The backend-only libc functions, typed for this file. */
+interface BackendLibc {
+  __errno_location(): DenoPtr;
+  vasprintf(out: BigUint64Array, fmt: DenoPtr, ap: DenoPtr): number;
+  free(p: DenoPtr): void;
+  getenv(name: Uint8Array): DenoPtr;
+  setenv(name: Uint8Array, value: Uint8Array, overwrite: number): number;
+  pthread_mutex_lock(m: DenoPtr): number;
+  pthread_mutex_unlock(m: DenoPtr): number;
+}
+
+/**
+ * A mutex shared by every isolate of this process (Deno runs `deno test --parallel` modules
+ * and Workers as threads of one process, and libbpf's print hook is process-global). The
+ * first isolate maps a zeroed page (a default-initialised pthread mutex) and publishes its
+ * address with `setenv(…, overwrite=0)`, which glibc makes atomic; the name carries the pid so
+ * an inherited environment in a child process is never trusted.
+ */
+function processMutex(c: BackendLibc, libc: Libc): DenoPtr {
+  const key = cString(`ECLI_TS_LIBBPF_MUTEX_${Deno.pid}`);
+  const published = () => {
+    const p = c.getenv(key);
+    return p === null ? null : BigInt(Deno.UnsafePointerView.getCString(p));
+  };
+  let addr = published();
+  if (addr === null) {
+    const rw = Mmap.PROT_READ | Mmap.PROT_WRITE;
+    const page = libc.mmap(null, 4096, rw, Mmap.MAP_PRIVATE | Mmap.MAP_ANONYMOUS, -1, 0);
+    const mine = memory.address(page);
+    if (page === null || mine === Mmap.FAILED) throw new Error("mmap of the libbpf mutex failed");
+    c.setenv(key, cString(String(mine)), 0);
+    addr = published();
+    if (addr !== mine) libc.munmap(page, 4096);
+  }
+  return Deno.UnsafePointer.create(addr!);
+}
+
+/** Creates the Deno backend (call once; `ffi/mod.ts` caches it). */
+export function createDenoBackend(): FfiBackend {
+  const libc = open(LIBC_NAME, LIBC_SYMBOLS, "libc").symbols as unknown as Libc;
+  const c = open(LIBC_NAME, LIBC_BACKEND_SYMBOLS, "libc").symbols as unknown as BackendLibc;
+  const libbpfPath = envVar("LIBBPF_PATH") || LIBBPF_NAME;
+  const lib = open(libbpfPath, LIBBPF_SYMBOLS, "libbpf");
+  const hook = open(libbpfPath, LIBBPF_BACKEND_SYMBOLS, "libbpf").symbols as unknown as {
+    libbpf_set_print(fn: DenoPtr): DenoPtr;
+  };
+
+  const errnoPtr = c.__errno_location();
+  const errnoCell = new Int32Array(Deno.UnsafePointerView.getArrayBuffer(errnoPtr!, 4));
+  // errno is thread-local and this isolate always runs on one thread, so the cell is stable.
+
+  let sink: LibbpfMessageSink | null = null;
+  const out = new BigUint64Array(1);
+  const print = new Deno.UnsafeCallback(
+    { parameters: ["i32", "pointer", "pointer"], result: "i32" } as const,
+    (level, fmt, ap) => {
+      // libbpf hands a printf format and a va_list; vasprintf formats it in C.
+      if (c.vasprintf(out, fmt, ap) < 0) return 0;
+      const p = Deno.UnsafePointer.create(out[0]);
+      const text = Deno.UnsafePointerView.getCString(p!);
+      c.free(p);
+      try {
+        sink?.(level, text);
+      } catch {
+        // A throwing sink must not unwind through libbpf's C frames.
+      }
+      return 0;
+    },
+  );
+  print.unref();
+
+  const mutex = processMutex(c, libc);
+  let depth = 0;
+  /** Runs one libbpf call with our print hook installed, serialised across isolates. */
+  const logged = <T>(call: () => T): T => {
+    if (depth++ > 0) {
+      try {
+        return call();
+      } finally {
+        depth--;
+      }
+    }
+    c.pthread_mutex_lock(mutex);
+    const previous = hook.libbpf_set_print(print.pointer);
+    let saved = 0;
+    try {
+      const r = call();
+      saved = errnoCell[0];
+      return r;
+    } finally {
+      hook.libbpf_set_print(previous);
+      c.pthread_mutex_unlock(mutex);
+      depth--;
+      errnoCell[0] = saved; // the caller reads errno next
+    }
+  };
+
+  const libbpf: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(LIBBPF_SYMBOLS) as [string, SymbolSpec][]) {
+    const raw = (lib.symbols as Record<string, (...a: unknown[]) => unknown>)[name];
+    libbpf[name] = spec.prints ? (...args: unknown[]) => logged(() => raw(...args)) : raw;
+  }
+
+  return {
+    runtime: "deno",
+    libbpf: libbpf as unknown as Libbpf,
+    libc,
+    memory,
+    errno: () => errnoCell[0],
+    setLibbpfSink(s) {
+      sink = s;
+    },
+  };
+}

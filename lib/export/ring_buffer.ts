@@ -1,0 +1,174 @@
+import { ffi, MapType, Mmap, type Pointer } from "../../ffi/mod.ts";
+import { EpollSet } from "./epoll.ts";
+import { type Drainer, pollLoop, type PollOptions, StopSignal } from "./poll.ts";
+
+/** The parts of a map a reader needs (`BpfMap` from the loader fits). */
+export interface MapRef {
+  /** Map name, for messages. */
+  name: string;
+  /** Map fd. */
+  fd: number;
+  /** `enum bpf_map_type`. */
+  type: number;
+  /** Key size in bytes. */
+  keySize: number;
+  /** Value size in bytes. */
+  valueSize: number;
+  /** max_entries. */
+  maxEntries: number;
+}
+
+/**
+ * Called once per record with a view into ring memory. The view is valid only during the call:
+ * the kernel reuses the space once the reader moves on, so copy (`slice()`) what you keep.
+ */
+export type RecordHandler = (data: Uint8Array) => void;
+
+const BUSY = 0x8000_0000;
+const DISCARD = 0x4000_0000;
+const LENGTH = 0x3fff_ffff;
+const HEADER = 8;
+/** Records between consumer-position updates inside one drain (frees space early). */
+const COMMIT_EVERY = 1024;
+
+/** Maps `length` bytes of `fd` at `offset`; throws with errno on failure. */
+export function mapFd(fd: number, length: number, prot: number, offset: number): Pointer {
+  const { libc, memory, errno } = ffi();
+  const p = libc.mmap(null, length, prot, Mmap.MAP_SHARED, fd, offset);
+  if (p === null || memory.address(p) === Mmap.FAILED) {
+    throw new Error(`mmap of fd ${fd} (${length} bytes at ${offset}) failed: errno ${errno()}`);
+  }
+  return p;
+}
+
+/**
+ * Reads a `BPF_MAP_TYPE_RINGBUF` map by walking its memory from JS (no libbpf callback per
+ * record): the consumer page is mapped read-write, the producer page and the data area (twice
+ * in a row, so a record that wraps is still contiguous) read-only.
+ */
+export class RingBufferReader implements Drainer {
+  /** The map read. */
+  readonly map: MapRef;
+  /** Records delivered so far. */
+  records = 0;
+  #onRecord: RecordHandler;
+  #opts: PollOptions;
+  #page: number;
+  #consumerPage: Pointer;
+  #producerMap: Pointer;
+  #consumer: BigUint64Array;
+  #producer: BigUint64Array;
+  #data: ArrayBuffer;
+  #header: Uint32Array;
+  #mask: number;
+  #pos: number;
+  #epoll?: EpollSet;
+  #stop = new StopSignal();
+  #running?: Promise<void>;
+  #closed = false;
+
+  /** Maps the ring buffer of `map`; `onRecord` gets every record `drain` finds. */
+  constructor(map: MapRef, onRecord: RecordHandler, opts: PollOptions = {}) {
+    if (map.type !== MapType.RINGBUF) throw new Error(`map '${map.name}' is not a ring buffer`);
+    if (map.fd < 0) throw new Error(`map '${map.name}' is not loaded`);
+    const { libc, memory } = ffi();
+    this.map = map;
+    this.#onRecord = onRecord;
+    this.#opts = opts;
+    const size = map.maxEntries;
+    this.#page = libc.getpagesize();
+    this.#consumerPage = mapFd(map.fd, this.#page, Mmap.PROT_READ | Mmap.PROT_WRITE, 0);
+    try {
+      this.#producerMap = mapFd(map.fd, this.#page + 2 * size, Mmap.PROT_READ, this.#page);
+    } catch (e) {
+      libc.munmap(this.#consumerPage, this.#page);
+      throw e;
+    }
+    this.#consumer = new BigUint64Array(memory.view(this.#consumerPage, 8));
+    this.#producer = new BigUint64Array(memory.view(this.#producerMap, 8));
+    this.#data = memory.view(this.#producerMap, 2 * size, this.#page);
+    this.#header = new Uint32Array(this.#data);
+    this.#mask = size - 1;
+    this.#pos = Number(Atomics.load(this.#consumer, 0));
+  }
+
+  /** Bytes waiting to be read. */
+  get pending(): number {
+    return this.#closed ? 0 : Number(Atomics.load(this.#producer, 0)) - this.#pos;
+  }
+
+  /**
+   * Delivers every committed record (up to `budget`), skipping discarded ones, and hands the
+   * space back to the kernel. Returns the number delivered; a handler error propagates after
+   * the records before it (and it) are consumed.
+   */
+  drain(budget = Infinity): number {
+    if (this.#closed) return 0;
+    const header = this.#header;
+    const data = this.#data;
+    const mask = this.#mask;
+    let pos = this.#pos;
+    let n = 0;
+    let walked = 0;
+    try {
+      let prod = Number(Atomics.load(this.#producer, 0));
+      while (pos < prod && n < budget) {
+        while (pos < prod && n < budget) {
+          const off = pos & mask; // positions stay below 2^53; the mask keeps 32 bits
+          const word = Atomics.load(header, off >>> 2);
+          if (word & BUSY) return n; // reserved, not yet committed: later records wait too
+          const len = word & LENGTH;
+          pos += (len + HEADER + 7) & ~7;
+          if (!(word & DISCARD)) {
+            n++;
+            this.#onRecord(new Uint8Array(data, off + HEADER, len));
+          }
+          if ((++walked & (COMMIT_EVERY - 1)) === 0) Atomics.store(this.#consumer, 0, BigInt(pos));
+        }
+        prod = Number(Atomics.load(this.#producer, 0));
+      }
+      return n;
+    } finally {
+      this.#pos = pos;
+      this.records += n;
+      Atomics.store(this.#consumer, 0, BigInt(pos));
+    }
+  }
+
+  /**
+   * Waits and drains until `stop()`, `signal` or `close()`; rejects when the handler throws.
+   * The JS event loop keeps running meanwhile (timers, signal listeners).
+   */
+  run(signal?: AbortSignal): Promise<void> {
+    if (this.#running) return this.#running;
+    this.#stop.follow(signal);
+    const useEpoll = this.#opts.wait !== "timer";
+    if (useEpoll) {
+      this.#epoll = new EpollSet(1);
+      this.#epoll.add(this.map.fd, 0);
+    }
+    this.#running = pollLoop(this, this.#epoll, this.#stop, this.#opts).finally(() => {
+      this.#epoll?.close();
+    });
+    return this.#running;
+  }
+
+  /** Ends `run` after its current wait (at most `timeoutMs`). */
+  stop(): void {
+    this.#stop.stop();
+  }
+
+  /** Stops, waits for `run` to end, and unmaps the ring. Idempotent. */
+  async close(): Promise<void> {
+    this.stop();
+    await this.#running?.catch(() => {});
+    if (this.#closed) return;
+    this.#closed = true;
+    const { libc } = ffi();
+    // Views over the mapping dangle after munmap: drop them first.
+    this.#data = new ArrayBuffer(0);
+    this.#header = new Uint32Array(0);
+    libc.munmap(this.#producerMap, this.#page + 2 * this.map.maxEntries);
+    libc.munmap(this.#consumerPage, this.#page);
+  }
+}

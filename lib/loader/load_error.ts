@@ -1,0 +1,34 @@
+import { LoaderError, strerror } from "./errors.ts";
+import type { LibbpfLog } from "./libbpf_log.ts";
+
+const FAILED_PROG = /^prog '([^']+)': BPF program load failed: (.*)$/;
+const GENERIC = /^(failed to load object|failed to load BPF skeleton|prog '[^']+': failed to load)/;
+
+/** The verifier's own verdict: the last line before its `processed N insns` summary. */
+export function verifierVerdict(log: string[]): string | undefined {
+  const begin = log.findIndex((l) => l.endsWith("-- BEGIN PROG LOAD LOG --"));
+  if (begin < 0) return undefined;
+  let end = log.findIndex((l, i) => i > begin && l === "-- END PROG LOAD LOG --");
+  if (end < 0) end = log.length;
+  const body = log.slice(begin + 1, end).filter((l) => l.trim() !== "");
+  const stats = body.findLastIndex((l) => /^processed \d+ insns/.test(l));
+  return (stats > 0 ? body[stats - 1] : body.at(-1))?.trim();
+}
+
+/** Turns a failed `bpf_object__load` into one line, with libbpf's log as details. */
+export function loadFailure(object: string, code: number, log: LibbpfLog): LoaderError {
+  const lines = log.lines.map((l) => l.text);
+  const hint = "; run with --verbose for libbpf's log";
+  let message = `Failed to load BPF object '${object}': `;
+  const failed = lines.map((l) => FAILED_PROG.exec(l)).find((m) => m);
+  if (failed) {
+    const verdict = verifierVerdict(lines);
+    message += `program '${failed[1]}' was rejected by the kernel (${failed[2]})`;
+    if (verdict) message += `: ${verdict}`;
+  } else {
+    message += strerror(code);
+    const why = log.warnings().find((l) => !GENERIC.test(l));
+    if (why) message += ` [libbpf: ${why}]`;
+  }
+  return new LoaderError(message + hint, log.text(), -code);
+}

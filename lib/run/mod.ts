@@ -1,0 +1,9 @@
+/**
+ * Running a package: flags → loader → export readers → decoders → printed output.
+ * @module
+ */
+export * from "./errors.ts";
+export * from "./exports.ts";
+export * from "./output.ts";
+export * from "./printer.ts";
+export * from "./runner.ts";
