@@ -225,7 +225,10 @@ if (import.meta.main) {
       console.error(err.details);
     }
     const usage = e instanceof UsageError || err.code?.startsWith("ERR_PARSE_ARGS");
-    console.error(`${prog}: error: ${err.message}${usage ? ` (see ${prog} --help)` : ""}`);
+    let hint = usage ? ` (see ${prog} --help)` : "";
+    // A program flag mistake: the program's own help lists its flags.
+    if (err.name === "ArgError") hint = " (see: ecli run <package> --help)";
+    console.error(`${prog}: error: ${err.message}${hint}`);
     if (process.env.ECLI_DEBUG) console.error(err.stack);
     process.exitCode = 1;
   }

@@ -46,7 +46,7 @@ export function describePackage(pkg: Package, source = "package"): string {
       for (const m of st.members) {
         const at = m.bitSize
           ? `bits ${m.bitOffset}+${m.bitSize}`
-          : `@${m.bitOffset / 8}, ${btf.sizeOf(m.type)} bytes`;
+          : `@${m.bitOffset / 8}, ${btf.sizeOf(m.type)} byte${btf.sizeOf(m.type) === 1 ? "" : "s"}`;
         lines.push(`    ${typeName(btf, m.type).padEnd(20)} ${m.name.padEnd(16)} ${at}`);
       }
     }
