@@ -103,6 +103,9 @@ Options (before or after the package; '--' ends them):
       --verbose         show libbpf debug output and the verifier log
       --duration <S>    stop after S seconds
       --count <N>       stop after N events
+      --handler <FILE>  hand events to FILE's default export (TypeScript, no build step)
+  -e, --eval <CODE>     inline handler: CODE runs per event with e, ctx, emit, stop, args, maps
+      --on-error <stop|continue>  what a handler exception does (default: stop, exit 1)
   -h, --help            print this help`;
 
 /** ecli's own options of `run`; everything else after the package goes to the program. */
@@ -112,6 +115,9 @@ interface RunArgs {
   verbose: boolean;
   duration?: number;
   count?: number;
+  handler?: string;
+  evalCode?: string;
+  onError?: "stop" | "continue";
   help: boolean;
   programArgs: string[];
 }
@@ -124,6 +130,11 @@ function positiveNumber(flag: string, text: string | undefined, integer: boolean
     );
   }
   return n;
+}
+
+function required(flag: string, text: string | undefined): string {
+  if (text === undefined) throw new UsageError(`${flag} needs a value`);
+  return text;
 }
 
 function splitRunArgs(args: string[]): RunArgs {
@@ -142,7 +153,15 @@ function splitRunArgs(args: string[]): RunArgs {
       r.verbose = true;
     } else if (name === "--duration") r.duration = positiveNumber("--duration", value(), false);
     else if (name === "--count") r.count = positiveNumber("--count", value(), true);
-    else if (r.pkg === undefined) {
+    else if (name === "--handler") r.handler = required("--handler", value());
+    else if (name === "-e" || name === "--eval") r.evalCode = required(name, value());
+    else if (name === "--on-error") {
+      const v = value();
+      if (v !== "stop" && v !== "continue") {
+        throw new UsageError(`--on-error takes stop or continue, got '${v ?? ""}'`);
+      }
+      r.onError = v;
+    } else if (r.pkg === undefined) {
       if (a === "-h" || a === "--help") r.help = true;
       else if (a.startsWith("-") && a !== "-") {
         throw new UsageError(`unknown option '${a}' (program flags go after the package)`);
@@ -156,14 +175,29 @@ async function runMain(args: string[]): Promise<number> {
   const r = splitRunArgs(args);
   if (r.help) return print(RUN_USAGE);
   if (r.pkg === undefined) throw new UsageError("missing <package>");
-  const { loadPackage, runPackage } = await import("./mod.ts");
+  if (r.handler !== undefined && r.evalCode !== undefined) {
+    throw new UsageError("--handler and -e are alternatives; give one");
+  }
+  const { evalHandler, handlerConsumer, loadHandler, loadPackage, mapHandles, runPackage } =
+    await import("./mod.ts");
   const pkg = await loadPackage(r.pkg);
+  // The handler loads before anything is attached: a broken module costs nothing.
+  const handler = r.handler !== undefined
+    ? await loadHandler(r.handler)
+    : r.evalCode !== undefined
+    ? await evalHandler(r.evalCode)
+    : undefined;
+  const format = r.json ? "json" : "plain";
+  const log = (line: string) => console.error(line);
   const summary = await runPackage(pkg, {
     programArgs: r.programArgs,
-    format: r.json ? "json" : "plain",
+    format,
     verbose: r.verbose,
     durationMs: r.duration !== undefined ? r.duration * 1000 : undefined,
     count: r.count,
+    log,
+    consumer: handler &&
+      handlerConsumer(handler, { format, onError: r.onError, log, maps: mapHandles }),
   });
   return summary.code;
 }
@@ -220,7 +254,10 @@ if (import.meta.main) {
     process.exitCode = await main(process.argv.slice(2));
   } catch (e) {
     const err = e as Error & { details?: string; code?: string };
-    // Tool diagnostics (clang's) always; libbpf's log only when asked for with --verbose.
+    // Tool diagnostics (clang's) and a handler's own stack always; libbpf's log only when
+    // asked for with --verbose.
+    const userStack = (e as { userStack?: string }).userStack;
+    if (userStack) console.error(userStack);
     if (err.details && (err.name === "CompileError" || process.argv.includes("--verbose"))) {
       console.error(err.details);
     }

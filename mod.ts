@@ -24,13 +24,34 @@ export {
 export { type Btf, BtfError, parseBtf, readBpfObject, typeName } from "./lib/btf/mod.ts";
 export { ElfError, parseElf } from "./lib/elf/mod.ts";
 export {
+  evalHandler,
+  type Handler,
+  type HandlerContext,
+  HandlerError,
+  type HandlerHooks,
+  loadHandler,
+  type MapHandle,
+  type SampleEntry,
+} from "./lib/handler/mod.ts";
+export {
+  type ConsumerSetup,
+  type EventConsumer,
   FdOutput,
+  handlerConsumer,
+  mapHandles,
   MemoryOutput,
   type Output,
   type OutputFormat,
+  Program,
+  type ProgramOptions,
+  run,
   RunError,
+  RunningProgram,
   type RunOptions,
   runPackage,
   type RunSummary,
+  type SampleRound,
+  type StartOptions,
+  startProgram,
 } from "./lib/run/mod.ts";
 export { VERSION } from "./version.ts";

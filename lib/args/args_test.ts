@@ -236,6 +236,8 @@ ecli run options (before or after the package; '--' ends them):
       --verbose           show libbpf debug output and the verifier log
       --duration <S>      stop after S seconds
       --count <N>         stop after N events
+      --handler <FILE>    hand events to FILE's default export
+  -e, --eval <CODE>       inline handler (e, ctx, emit, stop, args, maps in scope)
 
 Built with eunomia-bpf framework.
 See https://github.com/eunomia-bpf/eunomia-bpf for more information.`,

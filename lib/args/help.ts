@@ -6,7 +6,9 @@ export const RUN_OPTIONS_HELP = `ecli run options (before or after the package; 
       --json              print one JSON object per event
       --verbose           show libbpf debug output and the verifier log
       --duration <S>      stop after S seconds
-      --count <N>         stop after N events`;
+      --count <N>         stop after N events
+      --handler <FILE>    hand events to FILE's default export
+  -e, --eval <CODE>       inline handler (e, ctx, emit, stop, args, maps in scope)`;
 
 /** Widest left column before help moves to its own line. */
 const MAX_COLUMN = 40;

@@ -2,8 +2,12 @@ import { readFileSync } from "node:fs";
 import { decodePackage, type Package, parsePackageText } from "./codec.ts";
 import { PackageError } from "./errors.ts";
 
-/** Reads a package from a file path, an http(s) URL, or `-` (stdin), and decodes it. */
-export async function loadPackage(source: string): Promise<Package> {
+/**
+ * Reads a package from a file path, an http(s) URL, `-` (stdin), or an already parsed
+ * package document, and decodes it.
+ */
+export async function loadPackage(source: string | Record<string, unknown>): Promise<Package> {
+  if (typeof source !== "string") return decodePackage(source);
   let text: string;
   if (/^https?:\/\//.test(source)) {
     let res: Response;

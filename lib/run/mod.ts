@@ -7,3 +7,6 @@ export * from "./exports.ts";
 export * from "./output.ts";
 export * from "./printer.ts";
 export * from "./runner.ts";
+export * from "./handler.ts";
+export * from "./maps.ts";
+export * from "./program.ts";

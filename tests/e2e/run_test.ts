@@ -7,7 +7,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, runCli, sleep, startRun } from "../support/cli.ts";
-import { kernelTest, loadedProgramNames, trigger, uniqueCopy } from "../support/kernel.ts";
+import {
+  bpfProgramIdsOf,
+  kernelTest,
+  loadedProgramIds,
+  trigger,
+  uniqueCopy,
+} from "../support/kernel.ts";
 import { compile } from "../../compile/mod.ts";
 
 const work = mkdtempSync(join(tmpdir(), "ecli-run-e2e-"));
@@ -194,13 +200,11 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     const pkg = await example("procsnoop");
     const run = startRun([pkg]);
     await run.attached;
-    assert.ok(loadedProgramNames().includes("handle_exec"), "loaded while running");
+    const ours = bpfProgramIdsOf(run.pid);
+    assert.equal(ours.length, 2, "both programs loaded while running");
     const r = await run.stop(signal);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(
-      loadedProgramNames().filter((n) => n === "handle_exec" || n === "handle_exit"),
-      [],
-    );
+    assert.deepEqual(loadedProgramIds().filter((id) => ours.includes(id)), []);
   });
 }
 
@@ -212,12 +216,13 @@ kernelTest("--duration and --count end the run by themselves", async () => {
   assert.ok(Date.now() - t0 < 15_000);
   const run = startRun([pkg, "--count", "2", "--json"]);
   await run.attached;
+  const ours = bpfProgramIdsOf(run.pid);
   const marker = uniqueCopy("/bin/true", "cmark");
   for (let i = 0; i < 3; i++) await trigger(marker.path);
   const done = await run.done;
   assert.equal(done.code, 0, done.stderr);
   assert.equal(jsonLines(done.stdout).length, 2);
-  assert.ok(!loadedProgramNames().includes("handle_exec"));
+  assert.deepEqual(loadedProgramIds().filter((id) => ours.includes(id)), []);
 });
 
 Deno.test("ecli run <package> --help prints the program's flags", async () => {

@@ -68,6 +68,30 @@ export async function trigger(
   return { pid: child.pid, code };
 }
 
+/**
+ * Ids of the BPF programs a process holds (its fds' `prog_id` in /proc/PID/fdinfo): exactly
+ * what that process loaded, whatever else runs on the machine.
+ */
+export function bpfProgramIdsOf(pid: number): number[] {
+  const ids = new Set<number>();
+  for (const fd of Deno.readDirSync(`/proc/${pid}/fdinfo`)) {
+    try {
+      const m = Deno.readTextFileSync(`/proc/${pid}/fdinfo/${fd.name}`).match(
+        /^prog_id:\s+(\d+)$/m,
+      );
+      if (m) ids.add(Number(m[1]));
+    } catch { /* fd closed meanwhile */ }
+  }
+  return [...ids].sort((a, b) => a - b);
+}
+
+/** Ids of every BPF program loaded in the kernel now. */
+export function loadedProgramIds(): number[] {
+  const r = spawnSync("bpftool", ["-j", "prog", "list"], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`bpftool prog list: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { id: number }[]).map((p) => p.id);
+}
+
 /** Names of the BPF programs loaded in the kernel now (`bpftool prog list`). */
 export function loadedProgramNames(): string[] {
   const r = spawnSync("bpftool", ["-j", "prog", "list"], { encoding: "utf8" });

@@ -1,0 +1,86 @@
+import type { Btf } from "../btf/mod.ts";
+import { buildDecoder, type Decoder } from "../decode/mod.ts";
+import {
+  HandlerDispatcher,
+  type HandlerObject,
+  makeEmitter,
+  type MapHandle,
+  type OnError,
+} from "../handler/mod.ts";
+import type { ExportPlan } from "./exports.ts";
+import type { ConsumerSetup, EventConsumer } from "./runner.ts";
+import type { OutputFormat } from "./printer.ts";
+
+/** Options of `handlerConsumer`. */
+export interface HandlerRunOptions {
+  /** Output format of emitted values. */
+  format: OutputFormat;
+  /** What a handler exception does (default: stop the run). */
+  onError?: OnError;
+  /** Events held while an async handler awaits (default 10000). */
+  queueLimit?: number;
+  /** Diagnostics. */
+  log: (line: string) => void;
+  /** Map handles for `ctx.maps` (default: none). */
+  maps?: (setup: ConsumerSetup) => Record<string, MapHandle>;
+}
+
+/**
+ * A consumer that hands decoded events and sampling rounds to a user's handler instead of
+ * printing them; what the handler returns or emits is printed in the run's format.
+ */
+export function handlerConsumer(handler: HandlerObject, opts: HandlerRunOptions) {
+  return (setup: ConsumerSetup): EventConsumer => {
+    const emit = makeEmitter(opts.format, (t) => setup.out.write(t));
+    const maps = opts.maps?.(setup) ?? {};
+    const dispatcher = new HandlerDispatcher(handler, (map) => ({
+      map,
+      args: setup.args,
+      maps,
+      emit,
+      stop: () => setup.stop(),
+    }), {
+      onError: opts.onError,
+      queueLimit: opts.queueLimit,
+      emit,
+      stop: (e) => setup.stop(e),
+      log: opts.log,
+    });
+    const decoders = new Map<ExportPlan, { value: Decoder; key?: Decoder }>();
+    const decoderOf = (plan: ExportPlan, btf: Btf) => {
+      let d = decoders.get(plan);
+      if (!d) {
+        d = plan.kind === "sample"
+          ? { key: buildDecoder(btf, plan.keyTypeId), value: buildDecoder(btf, plan.valueTypeId) }
+          : { value: buildDecoder(btf, plan.typeId) };
+        decoders.set(plan, d);
+      }
+      return d;
+    };
+    return {
+      record(plan, bytes) {
+        if (!dispatcher.wantsEvents) return;
+        dispatcher.event(plan.map.name, decoderOf(plan, setup.btf).value(bytes));
+      },
+      sample(plan, entries) {
+        if (!dispatcher.wantsSamples) return;
+        const d = decoderOf(plan, setup.btf);
+        dispatcher.sample(
+          plan.map.name,
+          entries.map(([k, v]) => ({ key: d.key!(k), value: d.value(v) })),
+        );
+      },
+      start: () => dispatcher.start(),
+      async finish() {
+        await dispatcher.stop();
+        if (dispatcher.dropped) {
+          opts.log(
+            `ecli: ${dispatcher.dropped} events dropped while the handler was busy (queue limit ${
+              opts.queueLimit ?? 10_000
+            })`,
+          );
+        }
+      },
+    };
+  };
+}
