@@ -106,6 +106,8 @@ Options (before or after the package; '--' ends them):
       --handler <FILE>  hand events to FILE's default export (TypeScript, no build step)
   -e, --eval <CODE>     inline handler: CODE runs per event with e, ctx, emit, stop, args, maps
       --on-error <stop|continue>  what a handler exception does (default: stop, exit 1)
+      --queue <N>       events held while an async handler awaits (default 10000);
+                        more are dropped and counted
   -h, --help            print this help`;
 
 /** ecli's own options of `run`; everything else after the package goes to the program. */
@@ -118,6 +120,7 @@ interface RunArgs {
   handler?: string;
   evalCode?: string;
   onError?: "stop" | "continue";
+  queue?: number;
   help: boolean;
   programArgs: string[];
 }
@@ -154,6 +157,7 @@ function splitRunArgs(args: string[]): RunArgs {
     } else if (name === "--duration") r.duration = positiveNumber("--duration", value(), false);
     else if (name === "--count") r.count = positiveNumber("--count", value(), true);
     else if (name === "--handler") r.handler = required("--handler", value());
+    else if (name === "--queue") r.queue = positiveNumber("--queue", value(), true);
     else if (name === "-e" || name === "--eval") r.evalCode = required(name, value());
     else if (name === "--on-error") {
       const v = value();
@@ -197,7 +201,13 @@ async function runMain(args: string[]): Promise<number> {
     count: r.count,
     log,
     consumer: handler &&
-      handlerConsumer(handler, { format, onError: r.onError, log, maps: mapHandles }),
+      handlerConsumer(handler, {
+        format,
+        onError: r.onError,
+        queueLimit: r.queue,
+        log,
+        maps: mapHandles,
+      }),
   });
   return summary.code;
 }

@@ -62,6 +62,7 @@ export class RingBufferReader implements Drainer {
   #header: Uint32Array;
   #mask: number;
   #pos: number;
+  #atomicHeaders: boolean;
   #epoll?: EpollSet;
   #stop = new StopSignal();
   #running?: Promise<void>;
@@ -71,7 +72,7 @@ export class RingBufferReader implements Drainer {
   constructor(map: MapRef, onRecord: RecordHandler, opts: PollOptions = {}) {
     if (map.type !== MapType.RINGBUF) throw new Error(`map '${map.name}' is not a ring buffer`);
     if (map.fd < 0) throw new Error(`map '${map.name}' is not loaded`);
-    const { libc, memory } = ffi();
+    const { libc, memory, plainLoadsOnReadOnlyMemory } = ffi();
     this.map = map;
     this.#onRecord = onRecord;
     this.#opts = opts;
@@ -89,6 +90,7 @@ export class RingBufferReader implements Drainer {
     this.#data = memory.view(this.#producerMap, 2 * size, this.#page);
     this.#header = new Uint32Array(this.#data);
     this.#mask = size - 1;
+    this.#atomicHeaders = !plainLoadsOnReadOnlyMemory;
     this.#pos = Number(Atomics.load(this.#consumer, 0));
   }
 
@@ -107,6 +109,7 @@ export class RingBufferReader implements Drainer {
     const header = this.#header;
     const data = this.#data;
     const mask = this.#mask;
+    const atomicHeaders = this.#atomicHeaders;
     let pos = this.#pos;
     let n = 0;
     let walked = 0;
@@ -115,7 +118,9 @@ export class RingBufferReader implements Drainer {
       while (pos < prod && n < budget) {
         while (pos < prod && n < budget) {
           const off = pos & mask; // positions stay below 2^53; the mask keeps 32 bits
-          const word = Atomics.load(header, off >>> 2);
+          // The producer position was loaded atomically; on Bun a plain load follows (see
+          // `plainLoadsOnReadOnlyMemory`), elsewhere an atomic one.
+          const word = atomicHeaders ? Atomics.load(header, off >>> 2) : header[off >>> 2];
           if (word & BUSY) return n; // reserved, not yet committed: later records wait too
           const len = word & LENGTH;
           pos += (len + HEADER + 7) & ~7;

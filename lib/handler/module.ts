@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -49,14 +49,11 @@ export function validateHandler(value: unknown, source: string): HandlerObject {
 /** Imports a handler module (TypeScript or JavaScript, no build step) and validates it. */
 export async function loadHandler(path: string): Promise<HandlerObject> {
   const abs = resolve(path);
+  if (!existsSync(abs)) throw new HandlerError(`${path}: no such file`);
   let mod: { default?: unknown };
   try {
     mod = await import(pathToFileURL(abs).href);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === "ERR_MODULE_NOT_FOUND" && String((e as Error).message).includes(abs)) {
-      throw new HandlerError(`${path}: no such file`);
-    }
     throw new HandlerError(
       `${path}: cannot load the handler: ${(e as Error).message.split("\n")[0]}`,
       userStack(e),

@@ -1,0 +1,241 @@
+/**
+ * TypeScript handlers on the real kernel: filter, aggregate, async with a bounded queue,
+ * exceptions, `-e`, and the programmatic iterator.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, runCli, sleep, startRun } from "../support/cli.ts";
+import {
+  bpfProgramIdsOf,
+  kernelTest,
+  loadedProgramIds,
+  trigger,
+  uniqueCopy,
+} from "../support/kernel.ts";
+import { compile } from "../../compile/mod.ts";
+import { loadPackage, run } from "../../mod.ts";
+
+const work = mkdtempSync(join(tmpdir(), "ecli-handler-e2e-"));
+let procsnoop: Promise<string> | undefined;
+const pkgPath = () =>
+  procsnoop ??= compile({
+    source: `${ROOT}/examples/procsnoop/procsnoop.bpf.c`,
+    exportHeader: `${ROOT}/examples/procsnoop/procsnoop.h`,
+    outputDir: join(work, "procsnoop"),
+  }).then((r) => r.files.package!);
+
+function handlerFile(name: string, code: string): string {
+  const path = join(work, name);
+  writeFileSync(path, code);
+  return path;
+}
+
+async function waitFor(run: { stdout(): string }, cond: (out: string) => boolean, ms = 5000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end && !cond(run.stdout())) await sleep(25);
+}
+
+kernelTest("a handler filters events and emits its own table rows", async () => {
+  const marker = uniqueCopy("/bin/true", "fmark");
+  const h = handlerFile(
+    "filter.ts",
+    `export default (e: { comm: string; pid: number; exit_event: boolean }) =>
+      e.comm === ${
+      JSON.stringify(marker.comm)
+    } ? { pid: e.pid, what: e.exit_event ? "exit" : "exec" } : undefined;\n`,
+  );
+  const r = startRun([await pkgPath(), "--handler", h]);
+  await r.attached;
+  const { pid } = await trigger(marker.path);
+  await waitFor(r, (o) => o.includes("exit"));
+  const done = await r.stop();
+  assert.equal(done.code, 0, done.stderr);
+  const lines = done.stdout.trimEnd().split("\n");
+  assert.deepEqual(lines[0], "TIME     PID    WHAT   ");
+  assert.deepEqual(lines.slice(1).map((l) => l.slice(9)), [` ${pid} exec`, ` ${pid} exit`]);
+});
+
+kernelTest("a handler aggregates with start/event/stop hooks and ctx.args", async () => {
+  const marker = uniqueCopy("/bin/true", "amark");
+  const h = handlerFile(
+    "aggregate.ts",
+    `const seen = new Map<string, number>();
+let started = "";
+export default {
+  start(ctx: { args: Record<string, unknown>; map: string }) { started = \`min=\${ctx.args.min_duration_ns}\`; },
+  event(e: { comm: string; exit_event: boolean }) {
+    if (e.exit_event) seen.set(e.comm, (seen.get(e.comm) ?? 0) + 1);
+  },
+  stop(ctx: { emit(v: unknown): void }) {
+    ctx.emit({ started, marker: seen.get(${JSON.stringify(marker.comm)}) ?? 0 });
+  },
+};\n`,
+  );
+  const r = startRun([await pkgPath(), "--json", "--handler", h, "--min_duration_ns", "5"]);
+  await r.attached;
+  for (let i = 0; i < 3; i++) await trigger(marker.path);
+  await sleep(300);
+  const done = await r.stop();
+  assert.equal(done.code, 0, done.stderr);
+  assert.equal(done.stdout, '{"started":"min=5","marker":3}\n');
+});
+
+kernelTest(
+  "an async handler is awaited in order and loses nothing within the queue bound",
+  async () => {
+    const marker = uniqueCopy("/bin/true", "smark");
+    const h = handlerFile(
+      "async.ts",
+      `let n = 0; const order: number[] = [];
+export default {
+  async event(e: { comm: string; pid: number; exit_event: boolean }) {
+    if (e.comm !== ${JSON.stringify(marker.comm)}) return;
+    await new Promise((r) => setTimeout(r, 5));
+    order.push(e.pid); n++;
+  },
+  stop() { return { n, sorted: order.every((p, i) => i === 0 || p >= order[i - 1]) }; },
+};\n`,
+    );
+    const r = startRun([await pkgPath(), "--json", "--handler", h]);
+    await r.attached;
+    for (let i = 0; i < 40; i++) await trigger(marker.path);
+    await sleep(1000);
+    const done = await r.stop();
+    assert.equal(done.code, 0, done.stderr);
+    assert.equal(done.stdout, '{"n":80,"sorted":true}\n');
+    assert.ok(!done.stderr.includes("dropped"), done.stderr);
+  },
+);
+
+kernelTest("past the queue bound events are dropped, counted and reported", async () => {
+  const marker = uniqueCopy("/bin/true", "qmark");
+  const h = handlerFile(
+    "slow.ts",
+    `let n = 0;
+export default {
+  async event(e: { comm: string }) {
+    n++;
+    await new Promise((r) => setTimeout(r, 1000));
+  },
+  stop() { return \`handled \${n}\`; },
+};\n`,
+  );
+  const r = startRun([await pkgPath(), "--handler", h, "--queue", "3"]);
+  await r.attached;
+  for (let i = 0; i < 10; i++) await trigger(marker.path);
+  await sleep(200);
+  const done = await r.stop();
+  assert.equal(done.code, 0, done.stderr);
+  const dropped = done.stderr.match(
+    /^ecli: (\d+) events dropped while the handler was busy \(queue limit 3\)$/m,
+  );
+  assert.ok(dropped, done.stderr);
+  const handled = Number(done.stdout.match(/^handled (\d+)$/m)?.[1]);
+  // One in the handler, three queued; the rest of the ≥ 20 events were dropped.
+  assert.equal(handled, 4);
+  assert.ok(Number(dropped[1]) >= 16, dropped[0]);
+});
+
+kernelTest("a handler exception prints the user's stack, tears down and exits 1", async () => {
+  const marker = uniqueCopy("/bin/true", "xmark");
+  const h = handlerFile(
+    "throws.ts",
+    `function check(e: { comm: string }) {
+  if (e.comm === ${JSON.stringify(marker.comm)}) throw new Error("no " + e.comm);
+}
+export default (e: { comm: string }) => check(e);\n`,
+  );
+  const r = startRun([await pkgPath(), "--handler", h]);
+  await r.attached;
+  const ours = bpfProgramIdsOf(r.pid);
+  await trigger(marker.path);
+  const done = await r.done;
+  assert.equal(done.code, 1);
+  const err = done.stderr.split("\n").filter((l) => !l.startsWith("ecli: procsnoop_bpf:"));
+  assert.equal(err[0], `Error: no ${marker.comm}`);
+  assert.match(err[1], new RegExp(`^    at check \\(file://${h}:2:\\d+\\)$`));
+  assert.match(err[2], new RegExp(`^    at .*\\(file://${h}:4:\\d+\\)$`));
+  assert.equal(err[3], `ecli: error: handler event() threw: no ${marker.comm}`);
+  assert.ok(!done.stderr.includes(ROOT), "none of our frames");
+  assert.deepEqual(loadedProgramIds().filter((id) => ours.includes(id)), []);
+
+  const cont = startRun([await pkgPath(), "--handler", h, "--on-error", "continue"]);
+  await cont.attached;
+  await trigger(marker.path);
+  await trigger(marker.path);
+  await sleep(300);
+  const c = await cont.stop();
+  assert.equal(c.code, 0);
+  assert.equal(c.stderr.match(/handler event\(\) threw: no \w+ \(continuing\)/g)?.length, 4);
+});
+
+kernelTest("-e runs an inline handler with e and emit in scope", async () => {
+  const marker = uniqueCopy("/bin/true", "emark");
+  const r = startRun([
+    await pkgPath(),
+    "-e",
+    `if (e.comm === ${
+      JSON.stringify(marker.comm)
+    } && e.exit_event) emit(e.comm + " exited " + e.exit_code)`,
+  ]);
+  await r.attached;
+  await trigger(marker.path);
+  await waitFor(r, (o) => o.includes("exited"));
+  const done = await r.stop();
+  assert.equal(done.stdout, `${marker.comm} exited 0\n`);
+});
+
+Deno.test("broken handler modules are refused before anything is attached", async () => {
+  const pkg = await pkgPath();
+  const cases: [string, string][] = [
+    ["nodefault.ts", "export const x = 1;\n"],
+    ["number.ts", "export default 42;\n"],
+    ["badhook.ts", "export default { event: 1 };\n"],
+    ["unknown.ts", "export default { onEvent() {} };\n"],
+    ["syntax.ts", "export default (e => {;\n"],
+  ];
+  const expected = [
+    /^ecli: error: \S+nodefault\.ts: no default export \(export default a function or an object of hooks\)$/,
+    /^ecli: error: \S+number\.ts: default export: .+ \(a function \(event, ctx\) or an object with start\/event\/sample\/stop\)$/,
+    /^ecli: error: \S+badhook\.ts: default export( \.event)?: .+$/,
+    /^ecli: error: \S+unknown\.ts: default export: .+$/,
+    /^ecli: error: \S+syntax\.ts: cannot load the handler: .+$/,
+  ];
+  for (const [i, [name, code]] of cases.entries()) {
+    const r = await runCli(["run", pkg, "--handler", handlerFile(name, code)]);
+    assert.equal(r.code, 1, name);
+    assert.match(r.stderr.trimEnd().split("\n").at(-1)!, expected[i], r.stderr);
+    assert.ok(!r.stderr.includes("attached"), "refused before attach");
+  }
+  const missing = await runCli(["run", pkg, "--handler", join(work, "nope.ts")]);
+  assert.equal(missing.stderr, `ecli: error: ${join(work, "nope.ts")}: no such file\n`);
+});
+
+kernelTest(
+  "run() from mod.ts: an async iterable of decoded events, torn down by await using",
+  async () => {
+    const marker = uniqueCopy("/bin/true", "imark");
+    let ours: number[] = [];
+    const got: unknown[] = [];
+    {
+      await using prog = await run(await loadPackage(await pkgPath()));
+      ours = bpfProgramIdsOf(Deno.pid).filter((id) => !loadedBefore.includes(id));
+      assert.equal(prog.name, "procsnoop_bpf");
+      assert.deepEqual(prog.args, { min_duration_ns: 0n });
+      const { pid } = await trigger(marker.path);
+      for await (const e of prog) {
+        const ev = e as { pid: number; comm: string; exit_event: boolean };
+        if (ev.pid !== pid) continue;
+        got.push([ev.comm, ev.exit_event]);
+        if (ev.exit_event) break;
+      }
+    }
+    assert.deepEqual(got, [[marker.comm, false], [marker.comm, true]]);
+    assert.ok(ours.length >= 2);
+    assert.deepEqual(loadedProgramIds().filter((id) => ours.includes(id)), []);
+  },
+);
+
+const loadedBefore = loadedProgramIds();
