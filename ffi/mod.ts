@@ -1,6 +1,9 @@
 /**
  * The only door to native code: libbpf and libc behind one runtime-neutral interface, with the
- * backend picked here (Deno now; Bun gets its own backend later).
+ * backend picked here, once: `ffi/deno.ts` under Deno, `ffi/bun.ts` under Bun. Importing a
+ * backend runs nothing runtime-specific; only its `create…` function touches `Deno.*` or
+ * `bun:ffi` (which `bun.ts` requires at that moment, so Deno never loads it). Both stay static
+ * imports, without top-level await, so `bun build --compile` orders the module graph correctly.
  *
  * ```ts
  * import { ffi } from "./ffi/mod.ts";
@@ -8,6 +11,7 @@
  * ```
  * @module
  */
+import { createBunBackend } from "./bun.ts";
 import { createDenoBackend } from "./deno.ts";
 import type { FfiBackend } from "./types.ts";
 
@@ -19,8 +23,6 @@ export * from "./structs.ts";
 /** The backend for this runtime, with the libbpf and libc tables bound. */
 export type Ffi = FfiBackend;
 
-let backend: Ffi | undefined;
-
 /** The name of the JS runtime we run on. */
 export function runtimeName(): "deno" | "bun" | "unknown" {
   const g = globalThis as { Deno?: unknown; Bun?: unknown };
@@ -29,6 +31,11 @@ export function runtimeName(): "deno" | "bun" | "unknown" {
   return "unknown";
 }
 
+/** The backend constructor of each runtime we support. */
+const BACKENDS: Record<string, () => Ffi> = { deno: createDenoBackend, bun: createBunBackend };
+
+let backend: Ffi | undefined;
+
 /**
  * The FFI backend for the current runtime, created on first use (this opens libbpf.so.1 and
  * libc.so.6). Throws a one-line error when the runtime has no backend or libbpf is missing.
@@ -36,7 +43,10 @@ export function runtimeName(): "deno" | "bun" | "unknown" {
 export function ffi(): Ffi {
   if (backend) return backend;
   const runtime = runtimeName();
-  if (runtime === "deno") backend = createDenoBackend();
-  else throw new Error(`no FFI backend for this runtime (${runtime}); run with deno`);
+  const create = BACKENDS[runtime];
+  if (!create) {
+    throw new Error(`no FFI backend for this runtime (${runtime}); run with deno or bun`);
+  }
+  backend = create();
   return backend;
 }

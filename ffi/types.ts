@@ -1,6 +1,6 @@
 /**
  * The runtime-neutral FFI interface: symbol tables are written once in a small native-type
- * vocabulary, each runtime backend (Deno now, Bun later) binds them, and everything above `ffi/`
+ * vocabulary, each runtime backend (Deno, Bun) binds them, and everything above `ffi/`
  * sees only the typed functions and pointer helpers declared here.
  * @module
  */
@@ -97,6 +97,12 @@ export interface FfiBackend {
   readonly libc: Libc;
   /** Pointer and foreign-memory helpers. */
   readonly memory: Memory;
+  /**
+   * Set when `Atomics.load` on 8/16/32-bit views of read-only mappings must be avoided (Bun
+   * 1.4's JIT turns it into a locked instruction that faults there). Readers then use plain
+   * loads after an atomic 64-bit load of the producer position, which x86-64 keeps in order.
+   */
+  readonly plainLoadsOnReadOnlyMemory?: boolean;
   /** The calling thread's `errno`; read it right after the failing call. */
   errno(): number;
   /**

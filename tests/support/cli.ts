@@ -1,11 +1,22 @@
 /**
- * Test support: run the CLI as a user would (`deno run -A cli.ts …`) and capture its output.
+ * Test support: run the CLI as a user would (`deno run -A cli.ts …`, or `bun cli.ts …` with
+ * `ECLI_RUNTIME=bun`) and capture its output.
  * @module
  */
 import { fileURLToPath } from "node:url";
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
+
+/**
+ * The command that runs `cli.ts`: `deno run -A <ROOT>/cli.ts`, or `bun <ROOT>/cli.ts` when
+ * `ECLI_RUNTIME=bun` (the same tests then exercise the Bun backend).
+ */
+function cliCommand(args: string[]): [string, string[]] {
+  return Deno.env.get("ECLI_RUNTIME") === "bun"
+    ? ["bun", [`${ROOT}/cli.ts`, ...args]]
+    : ["deno", ["run", "-A", `${ROOT}/cli.ts`, ...args]];
+}
 
 /** Captured result of one CLI run. */
 export interface CliResult {
@@ -22,8 +33,9 @@ export async function runCli(
   args: string[],
   opts: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
 ): Promise<CliResult> {
-  const cmd = new Deno.Command("deno", {
-    args: ["run", "-A", `${ROOT}/cli.ts`, ...args],
+  const [bin, argv] = cliCommand(args);
+  const cmd = new Deno.Command(bin, {
+    args: argv,
     cwd: opts.cwd ?? ROOT,
     env: opts.env,
     stdin: opts.stdin === undefined ? "null" : "piped",
@@ -65,8 +77,9 @@ export interface BackgroundRun {
 
 /** Starts `ecli run <args>` and follows its output. */
 export function startRun(args: string[], env?: Record<string, string>): BackgroundRun {
-  const child = new Deno.Command("deno", {
-    args: ["run", "-A", `${ROOT}/cli.ts`, "run", ...args],
+  const [bin, argv] = cliCommand(["run", ...args]);
+  const child = new Deno.Command(bin, {
+    args: argv,
     cwd: ROOT,
     env,
     stdin: "null",
