@@ -3,8 +3,10 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { readBpfObject } from "../lib/btf/mod.ts";
 import { stripDebug } from "../lib/elf/mod.ts";
+import type { Meta } from "../lib/package/schema.ts";
 import { encodePackage, serializeJson, serializeYaml } from "../lib/package/encode.ts";
 import { parseDocComments, type SourceDocs } from "./doc_comments.ts";
+import { renderDts } from "./dts.ts";
 import { CompileError } from "./errors.ts";
 import { dummyDeclarations, exportStructNames, exportTypes } from "./export_types.ts";
 import { includeRoot } from "./headers.ts";
@@ -46,7 +48,7 @@ export interface CompileResult {
   /** The stripped ELF object. */
   object: Uint8Array;
   /** Paths written, by role. */
-  files: { object: string; skeleton: string; package?: string };
+  files: { object: string; skeleton: string; types: string; package?: string };
 }
 
 /** Object name of a source: its file name up to the first `.` (`bootstrap.bpf.c` → `bootstrap`). */
@@ -118,7 +120,8 @@ function applyDocs(skel: Skeleton, docs: SourceDocs): Record<string, unknown> {
 /**
  * Compiles an eBPF C source into a package, as upstream `ecc` does: clang (+ dummy pointers
  * that keep the header's structs in BTF), stripping of DWARF (`llvm-strip -g`), metadata read from the object's ELF
- * and BTF, doc comments, then `<name>.bpf.o`, `<name>.skel.json|yaml` and `package.json|yaml`.
+ * and BTF, doc comments, then `<name>.bpf.o`, `<name>.skel.json|yaml`, `package.json|yaml` and
+ * `<name>.d.ts` (the types a `--handler` module gets, see `renderDts`).
  */
 export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const log = opts.log ?? (() => {});
@@ -201,7 +204,14 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const serialize = opts.yaml ? serializeYaml : serializeJson;
   const skeletonPath = join(outDir, `${stem}.skel.${format}`);
   writeFileSync(skeletonPath, await serialize(meta));
-  const files: CompileResult["files"] = { object: objectPath, skeleton: skeletonPath };
+  const typesPath = join(outDir, `${stem}.d.ts`);
+  // Not validated with zod (it costs ecc ~70 ms of start-up): renderDts fills in the defaults.
+  writeFileSync(typesPath, renderDts(meta as Meta, obj.btf, { fileName: `${stem}.d.ts` }));
+  const files: CompileResult["files"] = {
+    object: objectPath,
+    skeleton: skeletonPath,
+    types: typesPath,
+  };
   if (!opts.noPackage) {
     files.package = join(outDir, `package.${format}`);
     writeFileSync(files.package, await serialize(encodePackage(object, meta)));

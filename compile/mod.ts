@@ -5,6 +5,7 @@
  */
 export * from "./errors.ts";
 export * from "./ecc.ts";
+export * from "./dts.ts";
 export * from "./doc_comments.ts";
 export * from "./export_types.ts";
 export * from "./skeleton.ts";
