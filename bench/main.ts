@@ -3,3 +3,5 @@
  * @module
  */
 await import("./ecc.ts");
+const { runEventsBench } = await import("./events.ts");
+await runEventsBench();

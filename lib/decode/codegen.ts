@@ -56,10 +56,12 @@ export function compileDecoder(
   const source = [
     `"use strict";`,
     // The DataView is cached per buffer: a ring reader passes the same view for every record.
-    `let lb = null, d = null;`,
+    `let lbuf = null, d = null, u = null;`,
     `return function decode(b, o = 0) {`,
-    `if (b !== lb) { d = new DataView(b.buffer, b.byteOffset, b.byteLength); lb = b; }`,
     `if (o !== (o >>> 0) || o + ${size} > b.length) throw tooShort(b, o);`,
+    `const buf = b.buffer;`,
+    `if (buf !== lbuf) { d = new DataView(buf); u = new Uint8Array(buf); lbuf = buf; }`,
+    `o += b.byteOffset;`,
     ...body,
     `return ${result};`,
     `};`,
@@ -133,7 +135,7 @@ class SourceBuilder {
           return this.bitfield(id, base, bitOffset, 0, out, path);
         }
         if (isBool(t)) {
-          return t.size === 1 ? `(b[${p}] !== 0)` : `(${intRead(t.size, false, p, path)} != 0)`;
+          return t.size === 1 ? `(u[${p}] !== 0)` : `(${intRead(t.size, false, p, path)} != 0)`;
         }
         return intRead(t.size, t.signed, p, path);
       case Kind.ENUM:
@@ -207,7 +209,7 @@ class SourceBuilder {
     const elem = this.#btf.skipModifiers(elemId);
     if (elem.kind === Kind.INT && elem.size === 1 && (elem.char || elem.name === "char")) {
       const reader = this.constant("S", cStringReader(count));
-      return `${reader}(d, b, ${p})`;
+      return `${reader}(d, u, ${p})`;
     }
     const stride = this.#btf.sizeOf(elemId);
     const a = this.fresh("a");
@@ -270,7 +272,7 @@ class SourceBuilder {
     if (!bigint && shift + width <= 32) {
       const terms = [];
       for (let k = 0; k < span; k++) {
-        const byte = `b[${at(base, start + k)}]`;
+        const byte = `u[${at(base, start + k)}]`;
         terms.push(k === 0 ? byte : `${byte} << ${8 * k}`);
       }
       const raw = `(${terms.join(" | ")})`;
@@ -279,7 +281,7 @@ class SourceBuilder {
       else read = `(${raw} >>> ${shift} & ${2 ** width - 1})`;
     } else {
       const helper = bigint ? "readBitsBigInt" : "readBitsNumber";
-      read = `${helper}(b, ${at(base, start)}, ${span}, ${shift}, ${width}, ${signed})`;
+      read = `${helper}(u, ${at(base, start)}, ${span}, ${shift}, ${width}, ${signed})`;
     }
     if (post.kind === "int") return read;
     if (post.kind === "bool") return `(${read} != 0)`;
@@ -328,7 +330,7 @@ function enumKey(value: number | bigint, bits: number, signed: boolean, bigint: 
 function intRead(size: number, signed: boolean, p: string, path: string): string {
   switch (size) {
     case 1:
-      return signed ? `(b[${p}] << 24 >> 24)` : `b[${p}]`;
+      return signed ? `(u[${p}] << 24 >> 24)` : `u[${p}]`;
     case 2:
       return signed ? `d.getInt16(${p}, true)` : `d.getUint16(${p}, true)`;
     case 4:

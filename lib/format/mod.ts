@@ -6,6 +6,7 @@
  */
 export * from "./errors.ts";
 export * from "./json.ts";
+export * from "./json_line.ts";
 export * from "./plain_text.ts";
 export * from "./default_kv.ts";
 export * from "./histogram.ts";

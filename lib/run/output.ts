@@ -10,28 +10,45 @@ export interface Output {
 
 /** Buffered writes to a file descriptor: one `write(2)` per ~64 KiB, not one per event. */
 export class FdOutput implements Output {
-  #chunks: string[] = [];
-  #size = 0;
+  #buf: Uint8Array;
+  #pos = 0;
+  #utf8 = new TextEncoder();
 
   /** Writes to `fd` (default 1, stdout). */
-  constructor(readonly fd = 1, readonly limit = 1 << 16) {}
+  constructor(readonly fd = 1, readonly limit = 1 << 16) {
+    this.#buf = new Uint8Array(limit * 2);
+  }
+
+  #room(bytes: number): void {
+    if (this.#pos + bytes <= this.#buf.length) return;
+    this.flush();
+    if (bytes > this.#buf.length) this.#buf = new Uint8Array(bytes);
+  }
 
   /** Appends text; flushes when the buffer passes the limit. */
   write(text: string): void {
-    this.#chunks.push(text);
-    this.#size += text.length;
-    if (this.#size >= this.limit) this.flush();
+    this.#room(text.length * 3);
+    this.#pos += this.#utf8.encodeInto(text, this.#buf.subarray(this.#pos)).written;
+    if (this.#pos >= this.limit) this.flush();
+  }
+
+  /** Appends what `encode` writes for `src` (at most `encode.maxBytes` bytes). */
+  writeEncoded(
+    encode: ((src: Uint8Array, dst: Uint8Array, at: number) => number) & { maxBytes: number },
+    src: Uint8Array,
+  ): void {
+    this.#room(encode.maxBytes);
+    this.#pos = encode(src, this.#buf, this.#pos);
+    if (this.#pos >= this.limit) this.flush();
   }
 
   /** Writes everything buffered (retrying partial writes). */
   flush(): void {
-    if (!this.#chunks.length) return;
-    const data = new TextEncoder().encode(this.#chunks.join(""));
-    this.#chunks = [];
-    this.#size = 0;
-    for (let off = 0; off < data.length;) {
+    const end = this.#pos;
+    this.#pos = 0;
+    for (let off = 0; off < end;) {
       try {
-        off += writeSync(this.fd, data, off);
+        off += writeSync(this.fd, this.#buf, off, end - off);
       } catch (e) {
         // A reader that went away (`| head`) ends output, not the run with a stack trace.
         if ((e as NodeJS.ErrnoException).code === "EPIPE") return;

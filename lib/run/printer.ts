@@ -11,8 +11,9 @@ import {
   formatTableRow,
   toJsonLine,
 } from "../format/mod.ts";
+import { buildJsonLineEncoder } from "../format/json_line.ts";
 import type { ExportPlan } from "./exports.ts";
-import type { Output } from "./output.ts";
+import { FdOutput, type Output } from "./output.ts";
 
 /** Output format of a run. */
 export type OutputFormat = "plain" | "json";
@@ -40,6 +41,8 @@ export function makePrinter(
 ): Printer {
   if (plan.kind !== "sample") {
     if (format === "json") {
+      const line = buildJsonLineEncoder(btf, plan.typeId);
+      if (line && out instanceof FdOutput) return { record: (b) => out.writeEncoded(line, b) };
       const decode = buildDecoder(btf, plan.typeId);
       return { record: (b) => out.write(toJsonLine(decode(b)) + "\n") };
     }

@@ -1,6 +1,6 @@
 /**
  * Ring-buffer throughput from JS, on the real kernel (root):
- * `deno run -A lib/export/ring_buffer_measure.ts [events]`.
+ * `deno run -A bench/ring_buffer_modes.ts [events]`.
  *
  * - drain ceiling: a generator calls getpid N times while nobody reads; a tracepoint program
  *   writes one 64-byte record per call into a 256 MiB ring; then `drain()` walks them all.
@@ -10,7 +10,7 @@
  * @module
  */
 import process from "node:process";
-import { type BpfObject, loadObject } from "../loader/mod.ts";
+import { type BpfObject, loadObject } from "../lib/loader/mod.ts";
 import {
   buildHostTool,
   buildPackage,
@@ -18,9 +18,9 @@ import {
   kernelSkipReason,
   startGenerator,
   u32le,
-} from "../../tests/support/kernel.ts";
-import { ffi } from "../../ffi/mod.ts";
-import { type PollOptions, RingBufferReader } from "./mod.ts";
+} from "../tests/support/kernel.ts";
+import { ffi } from "../ffi/mod.ts";
+import { type PollOptions, RingBufferReader } from "../lib/export/mod.ts";
 
 const SOURCE = `
 #include "vmlinux.h"

@@ -1,0 +1,160 @@
+/**
+ * The ecli side of the event-path benchmark, one consumer per process (so its peak RSS is its
+ * own). `bench/events.ts` starts it; it speaks the same protocol as `consumer.c`:
+ *
+ *   deno run -A bench/events/ecli_consumer.ts MODE PACKAGE PID N [RING_BYTES]
+ *
+ * MODE:
+ * - `drain-decode`: loads the package (target_pid = PID, `rb` resized to RING_BYTES), maps the
+ *   ring with `RingBufferReader`, prints READY, waits for a line on stdin (the generator is
+ *   done), then times one `drain()` that decodes every record to a JS object with the
+ *   package's generated decoder (`buildDecoder`) into a no-op sink.
+ * - `drain-json`: the same, but each record goes through the real `--json` printer
+ *   (`makePrinter(…, "json", FdOutput)` on an fd opened on /dev/null), flush included.
+ * - `live-json`: `runPackage(pkg, { format: "json", out: FdOutput(/dev/null), count: N })` —
+ *   what `ecli run --json PACKAGE --target_pid PID > /dev/null` does; READY once attached; it
+ *   ends after N events, or on SIGINT (sent by the harness when the generator is done).
+ * - `live-decode`: the same run loop with a consumer that only decodes each record (no
+ *   output): tells the cost of the run loop apart from the JSON printer's.
+ *
+ * The last line on stdout is JSON: events, seconds, cpu_seconds, lost, max_rss_kb.
+ * @module
+ */
+import { openSync, readFileSync } from "node:fs";
+import process from "node:process";
+import { createInterface } from "node:readline";
+import { readBpfObject } from "../../lib/btf/mod.ts";
+import { buildDecoder, type Decoder } from "../../lib/decode/mod.ts";
+import { RingBufferReader } from "../../lib/export/mod.ts";
+import { loadObject } from "../../lib/loader/mod.ts";
+import { loadPackage } from "../../lib/package/mod.ts";
+import {
+  type ConsumerSetup,
+  type EventConsumer,
+  type ExportPlan,
+  FdOutput,
+  makePrinter,
+  runPackage,
+  selectExports,
+} from "../../lib/run/mod.ts";
+import { RECORD_BYTES } from "./layout.ts";
+
+const [mode, pkgPath, pidText, nText, ringText] = process.argv.slice(2);
+const pid = Number(pidText);
+const n = Number(nText);
+
+/** Peak resident set size of this process (kB), as the kernel counts it. */
+function peakRssKb(): number {
+  const m = readFileSync("/proc/self/status", "utf8").match(/^VmHWM:\s+(\d+) kB$/m);
+  return m ? Number(m[1]) : -1;
+}
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1e6;
+}
+
+/** The next line on stdin. */
+async function readLine(): Promise<string> {
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    lines.close();
+    return line;
+  }
+  return "";
+}
+
+function report(r: Record<string, number | string>): void {
+  console.log(JSON.stringify({ ...r, max_rss_kb: peakRssKb() }));
+}
+
+/** Something that must not be optimised away: the last decoded event. */
+export let sink: unknown;
+
+/** A run consumer that decodes every record into `sink` and prints nothing. */
+function decodingConsumer({ btf }: ConsumerSetup): EventConsumer {
+  const decoders = new Map<ExportPlan, Decoder>();
+  return {
+    begin(plan) {
+      if (plan.kind !== "sample") decoders.set(plan, buildDecoder(btf, plan.typeId));
+    },
+    record(plan, bytes) {
+      sink = decoders.get(plan)!(bytes);
+    },
+    sample() {},
+  };
+}
+
+const pkg = await loadPackage(pkgPath);
+const devNull = openSync("/dev/null", "w");
+
+if (mode === "live-json" || mode === "live-decode") {
+  let cpu0 = process.cpuUsage();
+  let t0 = performance.now();
+  const summary = await runPackage(pkg, {
+    programArgs: ["--target_pid", String(pid)],
+    format: "json",
+    out: new FdOutput(devNull),
+    count: n,
+    log: (line) => {
+      if (/ attached, /.test(line)) {
+        cpu0 = process.cpuUsage();
+        t0 = performance.now();
+        console.log("READY");
+      } else console.error(line);
+    },
+    // live-decode: the run loop with a consumer that only decodes (what a handler gets).
+    consumer: mode === "live-decode" ? decodingConsumer : undefined,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  report({
+    events: summary.events,
+    seconds,
+    cpu_seconds: cpuSeconds(cpu0),
+    lost: n - summary.events,
+  });
+} else if (mode === "drain-decode" || mode === "drain-json") {
+  const pidBytes = new Uint8Array(4);
+  new DataView(pidBytes.buffer).setUint32(0, pid, true);
+  const obj = loadObject(pkg, {
+    variables: [{ section: ".rodata", name: "target_pid", bytes: pidBytes }],
+    maxEntries: { rb: Number(ringText) },
+  });
+  try {
+    const { btf } = readBpfObject(pkg.object);
+    const [plan] = selectExports(pkg.meta, btf, (name) => obj.map(name).type);
+    if (plan.kind === "sample") throw new Error("the benchmark package exports a sampled map");
+    let onRecord: (bytes: Uint8Array) => void;
+    let flush = () => {};
+    if (mode === "drain-decode") {
+      const decode = buildDecoder(btf, plan.typeId);
+      onRecord = (bytes) => {
+        sink = decode(bytes);
+      };
+    } else {
+      const out = new FdOutput(devNull);
+      onRecord = makePrinter(plan, btf, "json", out).record!;
+      flush = () => out.flush();
+    }
+    const reader = new RingBufferReader(obj.map(plan.map.name), onRecord);
+    console.log("READY");
+    await readLine();
+    const waiting = reader.pending;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const events = reader.drain();
+    flush();
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(cpu0);
+    await reader.close();
+    // A full ring or a missed call shows as fewer bytes waiting than N records take.
+    report({ events, seconds, cpu_seconds: cpu, lost: n - waiting / RECORD_BYTES });
+  } finally {
+    obj.close();
+  }
+} else {
+  console.error(
+    `usage: ecli_consumer.ts drain-decode|drain-json|live-json|live-decode PACKAGE PID N [RING]`,
+  );
+  process.exit(2);
+}

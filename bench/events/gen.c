@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * getpid(2) generator: `gen N` prints its pid, waits for a line on stdin, calls getpid N
+ * times as fast as it can and prints {"calls","seconds","rate"} as one JSON line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 1000000;
+	char line[64];
+
+	printf("%d\n", (int)getpid());
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return 1;
+	double t0 = now();
+	for (long i = 0; i < n; i++)
+		syscall(SYS_getpid);
+	double s = now() - t0;
+	printf("{\"calls\":%ld,\"seconds\":%.6f,\"rate\":%.0f}\n", n, s, n / s);
+	fflush(stdout);
+	return 0;
+}
