@@ -269,6 +269,7 @@ async function measure(
   const rows: Row[] = [
     row("c-drain", "C libbpf ring_buffer__consume", "drain", cRow("drain")),
     row("decode", "ecli decode → JS objects", "drain", ecli("deno", "drain-decode")),
+    row("handler", "ecli → no-op TS handler", "drain", ecli("deno", "drain-handler")),
     row("json", "ecli --json → /dev/null", "drain", ecli("deno", "drain-json")),
     row("c-live", "C libbpf ring_buffer__poll", "live", cRow("live")),
     row("live-json", "ecli run --json → /dev/null", "live", ecli("deno", "live-json")),
@@ -364,6 +365,13 @@ async function measure(
     targets.push([
       ratio >= 0.35,
       `drain with full decode to JS objects ≥ 0.35× C: ${ratio.toFixed(3)}×`,
+    ]);
+  }
+  if (has("handler") && has("decode")) {
+    const ratio = median(rates("handler")) / median(rates("decode"));
+    targets.push([
+      ratio >= 0.8,
+      `a no-op TypeScript handler keeps ≥ 0.8× of the no-handler decode rate: ${ratio.toFixed(2)}×`,
     ]);
   }
   if (has("json")) {

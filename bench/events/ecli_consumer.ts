@@ -33,11 +33,13 @@ import {
   type EventConsumer,
   type ExportPlan,
   FdOutput,
+  handlerConsumer,
   makePrinter,
   runPackage,
   selectExports,
 } from "../../lib/run/mod.ts";
 import { RECORD_BYTES } from "./layout.ts";
+import { loadHandler } from "../../lib/handler/mod.ts";
 
 const [mode, pkgPath, pidText, nText, ringText] = process.argv.slice(2);
 const pid = Number(pidText);
@@ -113,7 +115,7 @@ if (mode === "live-json" || mode === "live-decode") {
     cpu_seconds: cpuSeconds(cpu0),
     lost: n - summary.events,
   });
-} else if (mode === "drain-decode" || mode === "drain-json") {
+} else if (mode === "drain-decode" || mode === "drain-json" || mode === "drain-handler") {
   const pidBytes = new Uint8Array(4);
   new DataView(pidBytes.buffer).setUint32(0, pid, true);
   const obj = loadObject(pkg, {
@@ -131,6 +133,17 @@ if (mode === "live-json" || mode === "live-decode") {
       onRecord = (bytes) => {
         sink = decode(bytes);
       };
+    } else if (mode === "drain-handler") {
+      // The --handler path: decode, then the dispatcher calls a no-op user function.
+      const handler = await loadHandler(new URL("./noop_handler.ts", import.meta.url).pathname);
+      const consumer = handlerConsumer(handler, { format: "json", log: (l) => console.error(l) })({
+        btf,
+        object: obj,
+        args: {},
+        out: new FdOutput(devNull),
+        stop: () => {},
+      });
+      onRecord = (bytes) => consumer.record(plan, bytes);
     } else {
       const out = new FdOutput(devNull);
       onRecord = makePrinter(plan, btf, "json", out).record!;
@@ -154,7 +167,7 @@ if (mode === "live-json" || mode === "live-decode") {
   }
 } else {
   console.error(
-    `usage: ecli_consumer.ts drain-decode|drain-json|live-json|live-decode PACKAGE PID N [RING]`,
+    `usage: ecli_consumer.ts drain-decode|drain-json|drain-handler|live-json|live-decode PACKAGE PID N [RING]`,
   );
   process.exit(2);
 }
