@@ -233,9 +233,29 @@ function print(text: string): number {
   return 0;
 }
 
+/**
+ * `ecc` when run under that name: the executable through a symlink `ecc -> ecli` (argv0), or a
+ * script named `ecc…` (argv[1]); otherwise `ecli`.
+ */
+function invokedAs(): "ecc" | "ecli" {
+  const names = [process.argv0, process.argv[1]].map((n) => basename(n ?? ""));
+  return names.some((n) => n === "ecc" || n.startsWith("ecc.")) ? "ecc" : "ecli";
+}
+
+/** `ecli --version`: ours, and the libbpf in use (`system`, or `embedded` in the executable). */
+async function versionLine(): Promise<string> {
+  const line = `ecli (ecli-ts) ${VERSION}`;
+  try {
+    const { ffi } = await import("./ffi/mod.ts");
+    const { version, source } = ffi().libbpfInfo;
+    return `${line}, libbpf ${version} (${source})`;
+  } catch (e) {
+    return `${line}, libbpf unavailable: ${(e as Error).message}`;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
-  const invokedAs = basename(process.argv[1] ?? "");
-  if (invokedAs === "ecc" || invokedAs.startsWith("ecc.")) return await eccMain(argv);
+  if (invokedAs() === "ecc") return await eccMain(argv);
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case "run":
@@ -246,7 +266,7 @@ async function main(argv: string[]): Promise<number> {
       return await infoMain(rest);
     case "-V":
     case "--version":
-      return print(`ecli (ecli-ts) ${VERSION}`);
+      return print(await versionLine());
     case undefined:
     case "-h":
     case "--help":
@@ -257,9 +277,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  const prog = process.argv[2] === "compile" || basename(process.argv[1] ?? "").startsWith("ecc")
-    ? "ecc"
-    : "ecli";
+  const prog = process.argv[2] === "compile" || invokedAs() === "ecc" ? "ecc" : "ecli";
   try {
     process.exitCode = await main(process.argv.slice(2));
   } catch (e) {

@@ -13,7 +13,15 @@
  */
 import process from "node:process";
 import { type Libbpf, LIBBPF_BACKEND_SYMBOLS, LIBBPF_SYMBOLS } from "./libbpf.ts";
-import { type Libc, LIBC_BACKEND_SYMBOLS, LIBC_SYMBOLS, Mmap } from "./libc.ts";
+import {
+  type Libc,
+  LIBC_BACKEND_SYMBOLS,
+  LIBC_LOADER_SYMBOLS,
+  LIBC_SYMBOLS,
+  type LibcLoader,
+  Mmap,
+} from "./libc.ts";
+import { libbpfVersion, openLibbpf } from "./library.ts";
 import { cString } from "./structs.ts";
 import type {
   FfiBackend,
@@ -68,8 +76,6 @@ function loadBunFfi(): BunFfi {
   return require("bun:ffi") as BunFfi;
 }
 
-/** Where libbpf is looked up; `LIBBPF_PATH` overrides it. */
-const LIBBPF_NAME = "libbpf.so.1";
 const LIBC_NAME = "libc.so.6";
 
 const toBun = (p: Pointer) => p as unknown as BunPtr;
@@ -196,10 +202,25 @@ export function createBunBackend(): FfiBackend {
   const memory = bunMemory(bun);
   const libc = open(bun, LIBC_NAME, LIBC_SYMBOLS, "libc") as unknown as Libc;
   const c = open(bun, LIBC_NAME, LIBC_BACKEND_SYMBOLS, "libc") as unknown as BackendLibc;
-  const libbpfPath = process.env.LIBBPF_PATH || LIBBPF_NAME;
-  const lib = open(bun, libbpfPath, LIBBPF_SYMBOLS, "libbpf");
-  const hook = open(bun, libbpfPath, LIBBPF_BACKEND_SYMBOLS, "libbpf") as unknown as {
-    libbpf_set_print(fn: BunPtr): BunPtr;
+  const loader = open(bun, LIBC_NAME, LIBC_LOADER_SYMBOLS, "libc") as unknown as LibcLoader;
+  // The system libbpf, else the embedded copy (ffi/library.ts).
+  const { lib: [lib, hook], origin } = openLibbpf({ libc: loader, memory }, (path) =>
+    [
+      open(bun, path, LIBBPF_SYMBOLS, "libbpf"),
+      open(bun, path, LIBBPF_BACKEND_SYMBOLS, "libbpf") as unknown as {
+        libbpf_set_print(fn: BunPtr): BunPtr;
+        libbpf_major_version(): number;
+        libbpf_minor_version(): number;
+      },
+    ] as const);
+  const libbpfInfo = {
+    version: libbpfVersion(
+      hook.libbpf_major_version(),
+      hook.libbpf_minor_version(),
+      origin.fileName,
+    ),
+    source: origin.source,
+    path: origin.path,
   };
 
   // errno is thread-local and this JS thread never changes OS thread, so the cell is stable.
@@ -259,6 +280,7 @@ export function createBunBackend(): FfiBackend {
 
   return {
     runtime: "bun",
+    libbpfInfo,
     plainLoadsOnReadOnlyMemory: true,
     libbpf: libbpf as unknown as Libbpf,
     libc,

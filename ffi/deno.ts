@@ -4,7 +4,15 @@
  * @module
  */
 import { type Libbpf, LIBBPF_BACKEND_SYMBOLS, LIBBPF_SYMBOLS } from "./libbpf.ts";
-import { type Libc, LIBC_BACKEND_SYMBOLS, LIBC_SYMBOLS, Mmap } from "./libc.ts";
+import {
+  type Libc,
+  LIBC_BACKEND_SYMBOLS,
+  LIBC_LOADER_SYMBOLS,
+  LIBC_SYMBOLS,
+  type LibcLoader,
+  Mmap,
+} from "./libc.ts";
+import { libbpfVersion, openLibbpf } from "./library.ts";
 import { cString } from "./structs.ts";
 import type {
   FfiBackend,
@@ -15,8 +23,6 @@ import type {
   SymbolTable,
 } from "./types.ts";
 
-/** Where libbpf is looked up; `LIBBPF_PATH` overrides it. */
-const LIBBPF_NAME = "libbpf.so.1";
 const LIBC_NAME = "libc.so.6";
 
 type DenoPtr = Deno.PointerValue;
@@ -35,15 +41,6 @@ function denoSymbols(table: SymbolTable): Deno.ForeignLibraryInterface {
     };
   }
   return out;
-}
-
-/** An environment variable, or undefined when unset or not permitted. */
-function envVar(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
 }
 
 function open(path: string, table: SymbolTable, what: string) {
@@ -113,10 +110,25 @@ function processMutex(c: BackendLibc, libc: Libc): DenoPtr {
 export function createDenoBackend(): FfiBackend {
   const libc = open(LIBC_NAME, LIBC_SYMBOLS, "libc").symbols as unknown as Libc;
   const c = open(LIBC_NAME, LIBC_BACKEND_SYMBOLS, "libc").symbols as unknown as BackendLibc;
-  const libbpfPath = envVar("LIBBPF_PATH") || LIBBPF_NAME;
-  const lib = open(libbpfPath, LIBBPF_SYMBOLS, "libbpf");
-  const hook = open(libbpfPath, LIBBPF_BACKEND_SYMBOLS, "libbpf").symbols as unknown as {
-    libbpf_set_print(fn: DenoPtr): DenoPtr;
+  const loader = open(LIBC_NAME, LIBC_LOADER_SYMBOLS, "libc").symbols as unknown as LibcLoader;
+  // The system libbpf, else the embedded copy (ffi/library.ts).
+  const { lib: [lib, hook], origin } = openLibbpf({ libc: loader, memory }, (path) =>
+    [
+      open(path, LIBBPF_SYMBOLS, "libbpf"),
+      open(path, LIBBPF_BACKEND_SYMBOLS, "libbpf").symbols as unknown as {
+        libbpf_set_print(fn: DenoPtr): DenoPtr;
+        libbpf_major_version(): number;
+        libbpf_minor_version(): number;
+      },
+    ] as const);
+  const libbpfInfo = {
+    version: libbpfVersion(
+      hook.libbpf_major_version(),
+      hook.libbpf_minor_version(),
+      origin.fileName,
+    ),
+    source: origin.source,
+    path: origin.path,
   };
 
   const errnoPtr = c.__errno_location();
@@ -177,6 +189,7 @@ export function createDenoBackend(): FfiBackend {
 
   return {
     runtime: "deno",
+    libbpfInfo,
     libbpf: libbpf as unknown as Libbpf,
     libc,
     memory,

@@ -60,11 +60,13 @@ export const LIBBPF_SYMBOLS = {
 } as const satisfies SymbolTable;
 
 /**
- * libbpf symbols only a backend uses: the print hook. It is process-global, so backends own it
- * (see `FfiBackend.setLibbpfSink`).
+ * libbpf symbols only a backend uses: the print hook (process-global, so backends own it: see
+ * `FfiBackend.setLibbpfSink`) and the version (libbpf ≥ 0.6; see `FfiBackend.libbpfInfo`).
  */
 export const LIBBPF_BACKEND_SYMBOLS = {
   libbpf_set_print: { parameters: ["function"], result: "pointer" },
+  libbpf_major_version: { parameters: [], result: "u32" },
+  libbpf_minor_version: { parameters: [], result: "u32" },
 } as const satisfies SymbolTable;
 
 /** The bound libbpf functions. */

@@ -51,6 +51,20 @@ export const LIBC_BACKEND_SYMBOLS = {
   pthread_mutex_unlock: { parameters: ["pointer"], result: "i32" },
 } as const satisfies SymbolTable;
 
+/**
+ * libc symbols that load a shared library from memory (`ffi/library.ts`): glibc ≥ 2.34 has
+ * dlopen in libc itself.
+ */
+export const LIBC_LOADER_SYMBOLS = {
+  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  dlopen: { parameters: ["buffer", "i32"], result: "pointer" },
+  dlerror: { parameters: [], result: "pointer" },
+} as const satisfies SymbolTable;
+
+/** The bound loader functions of libc. */
+export type LibcLoader = Bound<typeof LIBC_LOADER_SYMBOLS>;
+
 /** The bound libc functions (`epoll_wait_async` may be missing on a runtime without it). */
 export type Libc =
   & Omit<Bound<typeof LIBC_SYMBOLS>, "epoll_wait_async">

@@ -18,6 +18,7 @@ import type { FfiBackend } from "./types.ts";
 export * from "./types.ts";
 export * from "./libbpf.ts";
 export * from "./libc.ts";
+export * from "./library.ts";
 export * from "./structs.ts";
 
 /** The backend for this runtime, with the libbpf and libc tables bound. */

@@ -87,10 +87,22 @@ export interface Memory {
 /** One line libbpf printed, with its level (`LIBBPF_WARN` 0, `INFO` 1, `DEBUG` 2). */
 export type LibbpfMessageSink = (level: number, message: string) => void;
 
+/** The libbpf a backend loaded. */
+export interface LibbpfInfo {
+  /** `1.1.2` (the patch level only when the file name tells it), or `1.1`. */
+  readonly version: string;
+  /** `system`, `embedded` (the copy inside the executable), or `LIBBPF_PATH`. */
+  readonly source: string;
+  /** What was dlopen'd. */
+  readonly path: string;
+}
+
 /** What a runtime backend provides. */
 export interface FfiBackend {
   /** The runtime name (`deno`, `bun`). */
   readonly runtime: string;
+  /** Which libbpf is in use (see `ffi/library.ts`). */
+  readonly libbpfInfo: LibbpfInfo;
   /** libbpf functions. Those marked `prints` run with the print callback installed. */
   readonly libbpf: Libbpf;
   /** libc functions; nonblocking ones are `undefined` where the runtime lacks them. */

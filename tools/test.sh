@@ -10,6 +10,8 @@ run() { echo "== $*"; "$@" || status=1; }
 run deno fmt --check
 run deno lint
 run deno task --quiet check
+# The single executable that tests/e2e/binary_test.ts runs (rebuilt only when a source changed).
+run deno task --quiet compile --if-stale
 
 echo "== deno test"
 log=$(mktemp)

@@ -1,7 +1,12 @@
 import { fileURLToPath } from "node:url";
 
-/** Our source tree: frames from here are ours, not the user's. */
-const OUR_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/**
+ * Our source tree: frames from here are ours, not the user's. In a Bun-compiled executable
+ * our modules live in its embedded file system.
+ */
+const OUR_ROOT = import.meta.url.includes("/$bunfs/")
+  ? "/$bunfs/"
+  : fileURLToPath(new URL("../../", import.meta.url));
 
 /**
  * The stack of an error thrown by a user's handler, without our frames and runtime internals,
