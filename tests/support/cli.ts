@@ -1,6 +1,7 @@
 /**
- * Test support: run the CLI as a user would (`deno run -A cli.ts …`, or `bun cli.ts …` with
- * `ECLI_RUNTIME=bun`) and capture its output.
+ * Test support: run the CLI as a user would (`deno run -A cli.ts …`; `bun cli.ts …` with
+ * `ECLI_RUNTIME=bun`; the compiled `dist/ecli` with `ECLI_RUNTIME=binary`) and capture its
+ * output.
  * @module
  */
 import { fileURLToPath } from "node:url";
@@ -9,13 +10,19 @@ import { fileURLToPath } from "node:url";
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
 
 /**
- * The command that runs `cli.ts`: `deno run -A <ROOT>/cli.ts`, or `bun <ROOT>/cli.ts` when
- * `ECLI_RUNTIME=bun` (the same tests then exercise the Bun backend).
+ * The command that runs the CLI: `deno run -A <ROOT>/cli.ts`; `bun <ROOT>/cli.ts` when
+ * `ECLI_RUNTIME=bun`; `<ROOT>/dist/ecli` when `ECLI_RUNTIME=binary` (the same tests then
+ * exercise the Bun backend or the shipped executable).
  */
 function cliCommand(args: string[]): [string, string[]] {
-  return Deno.env.get("ECLI_RUNTIME") === "bun"
-    ? ["bun", [`${ROOT}/cli.ts`, ...args]]
-    : ["deno", ["run", "-A", `${ROOT}/cli.ts`, ...args]];
+  switch (Deno.env.get("ECLI_RUNTIME")) {
+    case "bun":
+      return ["bun", [`${ROOT}/cli.ts`, ...args]];
+    case "binary":
+      return [`${ROOT}/dist/ecli`, args];
+    default:
+      return ["deno", ["run", "-A", `${ROOT}/cli.ts`, ...args]];
+  }
 }
 
 /** Captured result of one CLI run. */
