@@ -139,6 +139,7 @@ if (mode === "live-json" || mode === "live-decode") {
       const consumer = handlerConsumer(handler, { format: "json", log: (l) => console.error(l) })({
         btf,
         object: obj,
+        meta: pkg.meta,
         args: {},
         out: new FdOutput(devNull),
         stop: () => {},

@@ -16,3 +16,4 @@ export * from "./poll.ts";
 export * from "./ring_buffer.ts";
 export * from "./perf_buffer.ts";
 export * from "./map_sampler.ts";
+export * from "./map_handle.ts";

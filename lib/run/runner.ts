@@ -62,6 +62,8 @@ export interface StartOptions {
 
 /** What a consumer factory can use. */
 export interface ConsumerSetup {
+  /** The package's metadata. */
+  meta: Package["meta"];
   /** The object's BTF (decoders). */
   btf: Btf;
   /** The loaded object (maps). */
@@ -200,6 +202,7 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
     obj.load();
     obj.attach();
     consumer = (opts.consumer ?? printingConsumer(btf, opts.format ?? "plain", out))({
+      meta,
       btf,
       object: obj,
       args,
@@ -236,6 +239,9 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
           flush: () => out.flush(),
         }));
       }
+      // The handler's start() runs before "attached" is announced: whatever it sets up (a
+      // filter map, say) is in place before anyone relies on the run.
+      await consumer.start?.();
       out.flush();
       const n = obj.attachments.length;
       const what = plans.map((p) => `${p.map.name} (${p.kind})`).join(", ") || "no export map";
@@ -244,7 +250,6 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
           n === 1 ? "" : "s"
         } attached, printing ${what}; Ctrl-C to stop`,
       );
-      await consumer.start?.();
       const aborted = new Promise<void>((resolve) => {
         if (stop.signal.aborted) resolve();
         stop.signal.addEventListener("abort", () => resolve(), { once: true });

@@ -246,3 +246,44 @@ kernelTest(
 );
 
 const loadedBefore = loadedProgramIds();
+
+kernelTest(
+  "a handler writes a BPF map to steer the kernel (examples/execfilter/follow.ts)",
+  async () => {
+    const ex = `${ROOT}/examples/execfilter`;
+    const { files } = await compile({
+      source: `${ex}/execfilter.bpf.c`,
+      exportHeader: `${ex}/execfilter.h`,
+      outputDir: join(work, "execfilter"),
+    });
+    const marker = uniqueCopy("/bin/true", "wmark");
+    const follow = ["--json", "--handler", `${ex}/follow.ts`];
+
+    // Nothing watched: the kernel sends nothing.
+    const idle = startRun([files.package!, ...follow], { WATCH_PIDS: "" });
+    await idle.attached;
+    await trigger("sh", ["-c", `sleep 0.2; ${marker.path}`]);
+    await sleep(300);
+    const quiet = await idle.stop();
+    assert.equal(quiet.stdout, '"WATCH_PIDS is empty: nothing to follow"\n');
+
+    // Watching this process: its child sh is reported, the handler then watches sh, and the
+    // kernel reports sh's own child too.
+    const r = startRun([files.package!, ...follow], { WATCH_PIDS: String(Deno.pid) });
+    await r.attached;
+    const sh = await trigger("sh", ["-c", `sleep 0.3; ${marker.path}`]);
+    await waitFor(r, (o) => o.includes(marker.comm));
+    const done = await r.stop();
+    assert.equal(done.code, 0, done.stderr);
+    const events = done.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(events.find((e) => e.pid === sh.pid), {
+      pid: sh.pid,
+      ppid: Deno.pid,
+      comm: "sh",
+    });
+    const child = events.find((e) => e.comm === marker.comm);
+    assert.equal(child?.ppid, sh.pid, "reported only because the handler watched sh");
+    const known = new Set([Deno.pid, ...events.map((e) => e.pid)]);
+    assert.deepEqual(events.filter((e) => !known.has(e.ppid)), [], "only watched trees");
+  },
+);
