@@ -70,7 +70,30 @@ export class HandlerDispatcher {
 
   /** Delivers one decoded event from `map`. */
   event(map: string, value: unknown): void {
-    this.#push({ hook: "event", map, arg: value });
+    const fn = this.handler.event;
+    if (this.#busy || this.#failed || !fn) {
+      this.#push({ hook: "event", map, arg: value });
+      return;
+    }
+    // The hot path: a synchronous handler is called inline, no job object per event.
+    let result: unknown;
+    try {
+      result = fn.call(this.handler, value, this.#ctx(map));
+    } catch (e) {
+      this.#fail({ hook: "event", map, arg: value }, e);
+      return;
+    }
+    if (result === undefined) {
+      this.handled++;
+    } else if (isThenable(result)) {
+      this.#busy = true;
+      void this.#drainAfter(
+        Promise.resolve(result).then(
+          (v) => this.#done(v),
+          (e) => this.#fail({ hook: "event", map, arg: value }, e),
+        ),
+      );
+    } else this.#done(result);
   }
 
   /** Delivers one sampling round of `map`. */
@@ -97,9 +120,16 @@ export class HandlerDispatcher {
     return new Promise((r) => this.#idle.push(r));
   }
 
+  #lastMap?: string;
+  #lastCtx?: HandlerContext<unknown, unknown>;
+
   #ctx(map: string): HandlerContext<unknown, unknown> {
+    // Events come in runs from one map: remember the last context.
+    if (map === this.#lastMap) return this.#lastCtx!;
     let c = this.#contexts.get(map);
     if (!c) this.#contexts.set(map, c = this.context(map));
+    this.#lastMap = map;
+    this.#lastCtx = c;
     return c;
   }
 

@@ -57,10 +57,17 @@ export function handlerConsumer(handler: HandlerObject, opts: HandlerRunOptions)
       }
       return d;
     };
+    const wantsEvents = dispatcher.wantsEvents;
+    let lastPlan: ExportPlan | undefined;
+    let lastDecode: Decoder | undefined;
     return {
       record(plan, bytes) {
-        if (!dispatcher.wantsEvents) return;
-        dispatcher.event(plan.map.name, decoderOf(plan, setup.btf).value(bytes));
+        if (!wantsEvents) return;
+        if (plan !== lastPlan) {
+          lastPlan = plan;
+          lastDecode = decoderOf(plan, setup.btf).value;
+        }
+        dispatcher.event(plan.map.name, lastDecode!(bytes));
       },
       sample(plan, entries) {
         if (!dispatcher.wantsSamples) return;
