@@ -11,18 +11,16 @@
  *   (`plainLoadsOnReadOnlyMemory`).
  * @module
  */
-import process from "node:process";
-import { type Libbpf, LIBBPF_BACKEND_SYMBOLS, LIBBPF_SYMBOLS } from "./libbpf.ts";
+import { LIBBPF_BACKEND_SYMBOLS, LIBBPF_SYMBOLS } from "./libbpf.ts";
 import {
   type Libc,
   LIBC_BACKEND_SYMBOLS,
   LIBC_LOADER_SYMBOLS,
   LIBC_SYMBOLS,
   type LibcLoader,
-  Mmap,
 } from "./libc.ts";
 import { libbpfVersion, openLibbpf } from "./library.ts";
-import { cString } from "./structs.ts";
+import { bindLibbpf, type MutexLibc, processMutexAddress } from "./libbpf_calls.ts";
 import type {
   FfiBackend,
   LibbpfMessageSink,
@@ -170,32 +168,6 @@ interface BackendLibc {
   pthread_mutex_unlock(m: BunPtr): number;
 }
 
-/**
- * A mutex shared by every thread of this process (Bun Workers are threads, and libbpf's print
- * hook is process-global), published through the environment exactly as the Deno backend does
- * it, so both backends agree on the protocol: the first thread maps a zeroed page (a
- * default-initialised pthread mutex) and publishes its address with `setenv(…, overwrite=0)`;
- * the name carries the pid so an inherited environment is never trusted.
- */
-function processMutex(c: BackendLibc, libc: Libc, memory: Memory): BunPtr {
-  const key = cString(`ECLI_TS_LIBBPF_MUTEX_${process.pid}`);
-  const published = () => {
-    const p = c.getenv(key);
-    return p === null ? null : BigInt(memory.cString(fromBun(p)));
-  };
-  let addr = published();
-  if (addr === null) {
-    const rw = Mmap.PROT_READ | Mmap.PROT_WRITE;
-    const page = libc.mmap(null, 4096, rw, Mmap.MAP_PRIVATE | Mmap.MAP_ANONYMOUS, -1, 0);
-    const mine = memory.address(page);
-    if (page === null || mine === Mmap.FAILED) throw new Error("mmap of the libbpf mutex failed");
-    c.setenv(key, cString(String(mine)), 0);
-    addr = published();
-    if (addr !== mine) libc.munmap(page, 4096);
-  }
-  return Number(addr!);
-}
-
 /** Creates the Bun backend (call once; `ffi/mod.ts` caches it). */
 export function createBunBackend(): FfiBackend {
   const bun = loadBunFfi();
@@ -246,43 +218,20 @@ export function createBunBackend(): FfiBackend {
   );
   // The callback lives as long as the process: libbpf may hold it between our calls.
 
-  const mutex = processMutex(c, libc, memory);
-  let depth = 0;
-  /** Runs one libbpf call with our print hook installed, serialised across threads. */
-  const logged = <T>(call: () => T): T => {
-    if (depth++ > 0) {
-      try {
-        return call();
-      } finally {
-        depth--;
-      }
-    }
-    c.pthread_mutex_lock(mutex);
-    const previous = hook.libbpf_set_print(print.ptr);
-    let saved = 0;
-    try {
-      const r = call();
-      saved = errnoCell[0];
-      return r;
-    } finally {
-      hook.libbpf_set_print(previous);
-      c.pthread_mutex_unlock(mutex);
-      depth--;
-      errnoCell[0] = saved; // the caller reads errno next
-    }
-  };
-
-  const libbpf: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(LIBBPF_SYMBOLS) as [string, SymbolSpec][]) {
-    const raw = lib[name];
-    libbpf[name] = spec.prints ? (...args: unknown[]) => logged(() => raw(...args)) : raw;
-  }
+  const mutex = Number(processMutexAddress(c as unknown as MutexLibc, libc, memory));
+  const libbpf = bindLibbpf((name) => lib[name] as (...a: unknown[]) => unknown, {
+    lock: () => c.pthread_mutex_lock(mutex),
+    unlock: () => c.pthread_mutex_unlock(mutex),
+    install: () => hook.libbpf_set_print(print.ptr),
+    restore: (previous) => hook.libbpf_set_print(previous as BunPtr),
+    errno: errnoCell,
+  });
 
   return {
     runtime: "bun",
     libbpfInfo,
     plainLoadsOnReadOnlyMemory: true,
-    libbpf: libbpf as unknown as Libbpf,
+    libbpf,
     libc,
     memory,
     errno: () => errnoCell[0],

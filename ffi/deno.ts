@@ -3,17 +3,16 @@
  * memory, and owns libbpf's process-global print callback.
  * @module
  */
-import { type Libbpf, LIBBPF_BACKEND_SYMBOLS, LIBBPF_SYMBOLS } from "./libbpf.ts";
+import { LIBBPF_BACKEND_SYMBOLS, LIBBPF_SYMBOLS } from "./libbpf.ts";
 import {
   type Libc,
   LIBC_BACKEND_SYMBOLS,
   LIBC_LOADER_SYMBOLS,
   LIBC_SYMBOLS,
   type LibcLoader,
-  Mmap,
 } from "./libc.ts";
 import { libbpfVersion, openLibbpf } from "./library.ts";
-import { cString } from "./structs.ts";
+import { bindLibbpf, type MutexLibc, processMutexAddress } from "./libbpf_calls.ts";
 import type {
   FfiBackend,
   LibbpfMessageSink,
@@ -80,32 +79,6 @@ interface BackendLibc {
   pthread_mutex_unlock(m: DenoPtr): number;
 }
 
-/**
- * A mutex shared by every isolate of this process (Deno runs `deno test --parallel` modules
- * and Workers as threads of one process, and libbpf's print hook is process-global). The
- * first isolate maps a zeroed page (a default-initialised pthread mutex) and publishes its
- * address with `setenv(…, overwrite=0)`, which glibc makes atomic; the name carries the pid so
- * an inherited environment in a child process is never trusted.
- */
-function processMutex(c: BackendLibc, libc: Libc): DenoPtr {
-  const key = cString(`ECLI_TS_LIBBPF_MUTEX_${Deno.pid}`);
-  const published = () => {
-    const p = c.getenv(key);
-    return p === null ? null : BigInt(Deno.UnsafePointerView.getCString(p));
-  };
-  let addr = published();
-  if (addr === null) {
-    const rw = Mmap.PROT_READ | Mmap.PROT_WRITE;
-    const page = libc.mmap(null, 4096, rw, Mmap.MAP_PRIVATE | Mmap.MAP_ANONYMOUS, -1, 0);
-    const mine = memory.address(page);
-    if (page === null || mine === Mmap.FAILED) throw new Error("mmap of the libbpf mutex failed");
-    c.setenv(key, cString(String(mine)), 0);
-    addr = published();
-    if (addr !== mine) libc.munmap(page, 4096);
-  }
-  return Deno.UnsafePointer.create(addr!);
-}
-
 /** Creates the Deno backend (call once; `ffi/mod.ts` caches it). */
 export function createDenoBackend(): FfiBackend {
   const libc = open(LIBC_NAME, LIBC_SYMBOLS, "libc").symbols as unknown as Libc;
@@ -155,42 +128,24 @@ export function createDenoBackend(): FfiBackend {
   );
   print.unref();
 
-  const mutex = processMutex(c, libc);
-  let depth = 0;
-  /** Runs one libbpf call with our print hook installed, serialised across isolates. */
-  const logged = <T>(call: () => T): T => {
-    if (depth++ > 0) {
-      try {
-        return call();
-      } finally {
-        depth--;
-      }
-    }
-    c.pthread_mutex_lock(mutex);
-    const previous = hook.libbpf_set_print(print.pointer);
-    let saved = 0;
-    try {
-      const r = call();
-      saved = errnoCell[0];
-      return r;
-    } finally {
-      hook.libbpf_set_print(previous);
-      c.pthread_mutex_unlock(mutex);
-      depth--;
-      errnoCell[0] = saved; // the caller reads errno next
-    }
-  };
-
-  const libbpf: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(LIBBPF_SYMBOLS) as [string, SymbolSpec][]) {
-    const raw = (lib.symbols as Record<string, (...a: unknown[]) => unknown>)[name];
-    libbpf[name] = spec.prints ? (...args: unknown[]) => logged(() => raw(...args)) : raw;
-  }
+  const mutex = Deno.UnsafePointer.create(
+    processMutexAddress(c as unknown as MutexLibc, libc, memory),
+  );
+  const libbpf = bindLibbpf(
+    (name) => (lib.symbols as Record<string, (...a: unknown[]) => unknown>)[name],
+    {
+      lock: () => c.pthread_mutex_lock(mutex),
+      unlock: () => c.pthread_mutex_unlock(mutex),
+      install: () => hook.libbpf_set_print(print.pointer),
+      restore: (previous) => hook.libbpf_set_print(previous as DenoPtr),
+      errno: errnoCell,
+    },
+  );
 
   return {
     runtime: "deno",
     libbpfInfo,
-    libbpf: libbpf as unknown as Libbpf,
+    libbpf,
     libc,
     memory,
     errno: () => errnoCell[0],
