@@ -2,10 +2,21 @@
  * ecli-ts: the eunomia-bpf toolchain as a TypeScript library.
  *
  * ```ts
- * import { compile, loadPackage, describePackage } from "./mod.ts";
- * const { files } = compile({ source: "examples/procsnoop/procsnoop.bpf.c",
- *   exportHeader: "examples/procsnoop/procsnoop.h", outputDir: "out" });
- * console.log(describePackage(await loadPackage(files.package!)));
+ * import { compile, loadPackage, run } from "./mod.ts";
+ *
+ * // ecc: C source (+ event header) → package.json, <name>.d.ts, …
+ * const { files } = await compile("examples/procsnoop/procsnoop.bpf.c", {
+ *   exportHeader: "examples/procsnoop/procsnoop.h",
+ *   outputDir: "out",
+ * });
+ *
+ * // ecli: load, attach, and iterate over decoded events; leaving the block detaches.
+ * {
+ *   await using prog = await run(await loadPackage(files.package!), {
+ *     args: ["--min_duration_ns", "1000000"],
+ *   });
+ *   for await (const event of prog) console.log(event);
+ * }
  * ```
  * @module
  */

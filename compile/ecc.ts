@@ -118,12 +118,19 @@ function applyDocs(skel: Skeleton, docs: SourceDocs): Record<string, unknown> {
 }
 
 /**
- * Compiles an eBPF C source into a package, as upstream `ecc` does: clang (+ dummy pointers
+ * Compiles an eBPF C source into a package (`compile("prog.bpf.c", { exportHeader:
+ * "prog.h", outputDir: "out" })`, or one options object), as upstream `ecc` does: clang (+ dummy pointers
  * that keep the header's structs in BTF), stripping of DWARF (`llvm-strip -g`), metadata read from the object's ELF
  * and BTF, doc comments, then `<name>.bpf.o`, `<name>.skel.json|yaml`, `package.json|yaml` and
  * `<name>.d.ts` (the types a `--handler` module gets, see `renderDts`).
  */
-export async function compile(opts: CompileOptions): Promise<CompileResult> {
+export async function compile(
+  sourceOrOptions: string | CompileOptions,
+  options: Omit<CompileOptions, "source"> = {},
+): Promise<CompileResult> {
+  const opts: CompileOptions = typeof sourceOrOptions === "string"
+    ? { ...options, source: sourceOrOptions }
+    : sourceOrOptions;
   const log = opts.log ?? (() => {});
   const source = resolve(opts.source);
   const text = readText(source, "source");

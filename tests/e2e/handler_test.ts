@@ -287,3 +287,34 @@ kernelTest(
     assert.deepEqual(events.filter((e) => !known.has(e.ppid)), [], "only watched trees");
   },
 );
+
+kernelTest("examples/opensnoop/top_files.ts aggregates opens per process and file", async () => {
+  const ex = `${ROOT}/examples/opensnoop`;
+  const { files } = await compile(`${ex}/opensnoop.bpf.c`, {
+    exportHeader: `${ex}/opensnoop.h`,
+    outputDir: join(work, "opensnoop"),
+  });
+  // One process opening the same file three times (shell redirections open it).
+  const shell = uniqueCopy("/bin/dash", "tfmark");
+  const r = startRun([files.package!, "--json", "--handler", `${ex}/top_files.ts`], {
+    TOP_INTERVAL_MS: "60000",
+  });
+  await r.attached;
+  const { pid } = await trigger(shell.path, [
+    "-c",
+    "read a < /etc/hostname; read a < /etc/hostname; read a < /etc/hostname",
+  ]);
+  await sleep(300);
+  const done = await r.stop();
+  assert.equal(done.code, 0, done.stderr);
+  const rows = done.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(rows.find((x) => x.pid === pid && x.file === "/etc/hostname"), {
+    comm: shell.comm,
+    pid,
+    file: "/etc/hostname",
+    opens: 3,
+  });
+  // Sorted by opens, at most TOP_N (10) rows.
+  assert.ok(rows.length <= 10);
+  assert.deepEqual(rows.map((x) => x.opens), [...rows.map((x) => x.opens)].sort((a, b) => b - a));
+});
