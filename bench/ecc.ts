@@ -42,6 +42,11 @@ const runners: [string, string, string[]][] = [
   ["ecc (deno run)", "deno", ["run", "-A", `${ROOT}/cli.ts`, ...args]],
   ["ecc (bun)", "bun", [`${ROOT}/cli.ts`, ...args]],
 ];
+// The shipped executable, when built (`deno task compile`).
+try {
+  Deno.statSync(`${ROOT}/dist/ecli`);
+  runners.push(["ecc (dist/ecli)", `${ROOT}/dist/ecli`, args]);
+} catch { /* not built: skip the row */ }
 
 // Warm-up: page cache, vmlinux.h cache, include probe cache, module caches.
 await time(bare[0], bare.slice(1));
