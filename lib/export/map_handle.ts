@@ -10,22 +10,12 @@ import { buildDecoder, type Decoder } from "../decode/mod.ts";
 import { buildEncoder, EncodeError, type Encoder } from "../encode/mod.ts";
 import type { MapHandle } from "../handler/types.ts";
 import { strerror } from "../loader/errors.ts";
+import type { BpfMap } from "../loader/mod.ts";
 import { Errno, ffi, MapType, PERCPU_MAP_TYPES, UpdateFlags } from "../../ffi/mod.ts";
 import { possibleCpus } from "./cpus.ts";
 
-/** What a handle needs to know of a loaded map (`BpfObject.map(name)` gives all of it). */
-export interface MapHandleTarget {
-  /** Map name, for messages. */
-  name: string;
-  /** The map fd (the map must be loaded). */
-  fd: number;
-  /** `enum bpf_map_type`. */
-  type: number;
-  /** Key size in bytes. */
-  keySize: number;
-  /** Value size in bytes (per CPU for per-CPU maps). */
-  valueSize: number;
-}
+/** What a map handle needs of a loaded map (`BpfMap` from the loader). */
+export type MapHandleTarget = Pick<BpfMap, "name" | "fd" | "type" | "keySize" | "valueSize">;
 
 const ARRAYS: ReadonlySet<number> = new Set([MapType.ARRAY, MapType.PERCPU_ARRAY]);
 

@@ -1,22 +1,10 @@
 import { ffi, MapType, Mmap, type Pointer } from "../../ffi/mod.ts";
+import type { BpfMap } from "../loader/mod.ts";
 import { EpollSet } from "./epoll.ts";
 import { type Drainer, pollLoop, type PollOptions, StopSignal } from "./poll.ts";
 
-/** The parts of a map a reader needs (`BpfMap` from the loader fits). */
-export interface MapRef {
-  /** Map name, for messages. */
-  name: string;
-  /** Map fd. */
-  fd: number;
-  /** `enum bpf_map_type`. */
-  type: number;
-  /** Key size in bytes. */
-  keySize: number;
-  /** Value size in bytes. */
-  valueSize: number;
-  /** max_entries. */
-  maxEntries: number;
-}
+/** A loaded map as readers see it: the loader's description (name, fd, type, sizes). */
+export type MapRef = BpfMap;
 
 /**
  * Called once per record with a view into ring memory. The view is valid only during the call:

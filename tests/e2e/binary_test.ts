@@ -21,7 +21,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, sleep } from "../support/cli.ts";
+import { ROOT, sleep, startFollowed } from "../support/cli.ts";
 import { kernelTest, trigger, uniqueCopy } from "../support/kernel.ts";
 import { ensureBinary } from "../../tools/build.ts";
 import { ldconfigPath } from "../../tools/build_assets.ts";
@@ -79,53 +79,13 @@ async function exec(argv: string[], env: Record<string, string> = {}) {
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-/** A run in the background, followed until it attaches. */
 function start(argv: string[], env: Record<string, string> = {}) {
   const s = setUp();
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
+  return startFollowed(argv[0], argv.slice(1), {
     cwd: s.work,
     env: { ...s.env, ...env },
     clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let out = "";
-  let err = "";
-  const pump = async (stream: ReadableStream<Uint8Array>, add: (s: string) => void) => {
-    const dec = new TextDecoder();
-    for await (const chunk of stream) add(dec.decode(chunk, { stream: true }));
-  };
-  const pumps = Promise.all([
-    pump(child.stdout, (t) => out += t),
-    pump(child.stderr, (t) => err += t),
-  ]);
-  const done = child.status.then(async (st) => {
-    await pumps;
-    return { code: st.code, stdout: out, stderr: err };
   });
-  return {
-    stdout: () => out,
-    /** Resolves with the exit status and output when the run ends by itself. */
-    done,
-    /** Resolves when the run says it attached; rejects when it exits or 30 s pass first. */
-    async attached(): Promise<void> {
-      const end = Date.now() + 30_000;
-      let exited = false;
-      done.then(() => exited = true);
-      while (!/ attached, printing /.test(err)) {
-        if (exited || Date.now() > end) throw new Error(`not attached:\n${err}`);
-        await sleep(10);
-      }
-    },
-    async stop() {
-      try {
-        child.kill("SIGINT");
-      } catch { /* already gone */ }
-      return await done;
-    },
-  };
 }
 
 /** Waits until `cond(stdout)` holds (or 5 s pass). */
@@ -173,7 +133,7 @@ export default (e: Ev) =>
     : undefined;\n`,
     );
     const run = start(["./ecli", "run", "package.json", "--handler", "h.ts"]);
-    await run.attached();
+    await run.attached;
     const { pid } = await trigger(marker.path);
     await waitFor(run, (o) => o.includes("exit"));
     const r = await run.stop();
@@ -197,7 +157,7 @@ kernelTest("in the executable a handler exception shows the user's own frame", a
     }) throw new Error("boom");\n};\n`,
   );
   const run = start(["./ecli", "run", "package.json", "--handler", "boom.ts"]);
-  await run.attached();
+  await run.attached;
   await trigger(marker.path);
   const r = await run.done;
   assert.equal(r.code, 1, r.stderr);
@@ -220,7 +180,7 @@ kernelTest("the executable runs -e inline handlers", async () => {
       JSON.stringify(marker.comm)
     } && e.exit_event) emit({ pid: e.pid, code: e.exit_code })`,
   ]);
-  await run.attached();
+  await run.attached;
   const { pid } = await trigger(marker.path);
   await waitFor(run, (o) => o.includes(`"pid":${pid}`));
   const r = await run.stop();
@@ -269,7 +229,7 @@ kernelTest("with the system libbpf, libelf and libz hidden, the embedded copies 
     JSON.stringify(marker.comm)
   }) emit({ pid: e.pid, exit: e.exit_event })`;
   const run = start(inNamespace(`exec ./ecli run package.json --json -e '${code}'`), env);
-  await run.attached();
+  await run.attached;
   const { pid } = await trigger(marker.path);
   await waitFor(run, (o) => o.includes(`"exit":true`));
   const r = await run.stop();

@@ -85,10 +85,20 @@ export interface BackgroundRun {
 /** Starts `ecli run <args>` and follows its output. */
 export function startRun(args: string[], env?: Record<string, string>): BackgroundRun {
   const [bin, argv] = cliCommand(["run", ...args]);
+  return startFollowed(bin, argv, { cwd: ROOT, env });
+}
+
+/** Starts any command that says ` attached, printing ` when ready, and follows its output. */
+export function startFollowed(
+  bin: string,
+  argv: string[],
+  opts: { cwd: string; env?: Record<string, string>; clearEnv?: boolean },
+): BackgroundRun {
   const child = new Deno.Command(bin, {
     args: argv,
-    cwd: ROOT,
-    env,
+    cwd: opts.cwd,
+    env: opts.env,
+    clearEnv: opts.clearEnv,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
