@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { BtfBuilder } from "../../tests/support/btf_builder.ts";
-import { type Btf, Kind, parseBtf } from "../btf/mod.ts";
+import { BtfTypes } from "../../tests/support/btf_builder.ts";
+import { Kind } from "../btf/mod.ts";
 import {
   buildDecoder,
   buildFieldsDecoder,
@@ -10,54 +10,6 @@ import {
 } from "./mod.ts";
 
 const SIGNED = 1, CHAR = 2, BOOL = 4;
-
-/** A BtfBuilder with shorthands for the kinds these tests need. */
-class Types {
-  b = new BtfBuilder();
-  int(name: string, size: number, encoding = 0, bits = size * 8, offset = 0): number {
-    return this.b.add(name, Kind.INT, 0, size, [(encoding << 24) | (offset << 16) | bits]);
-  }
-  array(elem: number, n: number): number {
-    return this.b.add("", Kind.ARRAY, 0, 0, [elem, this.idx, n]);
-  }
-  /** Members are [name, type, bitOffset, bitSize?]; any bitSize switches on kind_flag. */
-  struct(name: string, size: number, members: [string, number, number, number?][], union = false) {
-    const kflag = members.some((m) => m[3] !== undefined);
-    const words = members.flatMap(([n, t, off, bits = 0]) => [
-      this.b.str(n),
-      t,
-      kflag ? (bits << 24) | off : off,
-    ]);
-    return this.b.add(name, union ? Kind.UNION : Kind.STRUCT, members.length, size, words, kflag);
-  }
-  enum(name: string, size: number, values: [string, number][], signed = false): number {
-    const words = values.flatMap(([n, v]) => [this.b.str(n), v]);
-    return this.b.add(name, Kind.ENUM, values.length, size, words, signed);
-  }
-  enum64(name: string, values: [string, bigint][], signed = false): number {
-    const words = values.flatMap(([n, v]) => {
-      const u = BigInt.asUintN(64, v);
-      return [this.b.str(n), Number(u & 0xffffffffn), Number(u >> 32n)];
-    });
-    return this.b.add(name, Kind.ENUM64, values.length, 8, words, signed);
-  }
-  ref(kind: Kind, target: number, name = ""): number {
-    return this.b.add(name, kind, 0, target);
-  }
-  idx = this.int("__ARRAY_SIZE_TYPE__", 4);
-  u8 = this.int("unsigned char", 1);
-  s8 = this.int("signed char", 1, SIGNED);
-  char = this.int("char", 1, SIGNED);
-  u16 = this.int("unsigned short", 2);
-  s16 = this.int("short", 2, SIGNED);
-  u32 = this.int("unsigned int", 4);
-  s32 = this.int("int", 4, SIGNED);
-  u64 = this.int("unsigned long long", 8);
-  s64 = this.int("long long", 8, SIGNED);
-  build(): Btf {
-    return parseBtf(this.b.build());
-  }
-}
 
 /** A little-endian byte buffer written field by field. */
 function bytes(size: number, fill: (v: DataView, b: Uint8Array) => void): Uint8Array {
@@ -77,7 +29,7 @@ function setBits(b: Uint8Array, pos: number, width: number, value: bigint) {
 }
 
 Deno.test("integers of every width decode at their extremes; 64/128-bit ones as exact bigints", () => {
-  const t = new Types();
+  const t = new BtfTypes();
   const u128 = t.int("unsigned __int128", 16);
   const s128 = t.int("__int128", 16, SIGNED);
   const ints = t.struct("ints", 64, [
@@ -142,7 +94,7 @@ Deno.test("integers of every width decode at their extremes; 64/128-bit ones as 
 });
 
 Deno.test("a single char is a number; bool encodings and 1-byte _Bool are booleans", () => {
-  const t = new Types();
+  const t = new BtfTypes();
   const bool = t.int("_Bool", 1, BOOL);
   const plainBool = t.int("_Bool", 1); // a producer that leaves the encoding out
   const wideBool = t.int("bool32", 4, BOOL);
@@ -168,7 +120,7 @@ Deno.test("a single char is a number; bool encodings and 1-byte _Bool are boolea
 });
 
 Deno.test("char arrays: NUL-terminated, unterminated, invalid UTF-8, multi-byte, 2-D", () => {
-  const t = new Types();
+  const t = new BtfTypes();
   const s8 = t.array(t.char, 8);
   const constChar = t.ref(Kind.CONST, t.char);
   const c4 = t.array(constChar, 4);
@@ -206,7 +158,7 @@ Deno.test("char arrays: NUL-terminated, unterminated, invalid UTF-8, multi-byte,
 });
 
 Deno.test("the per-field string cache never returns a stale string", () => {
-  const t = new Types();
+  const t = new BtfTypes();
   const comm = t.array(t.char, 16);
   const odd = t.array(t.char, 7);
   const s = t.struct("s", 24, [["comm", comm, 0], ["odd", odd, 128]]);
@@ -238,7 +190,7 @@ Deno.test("the per-field string cache never returns a stale string", () => {
 });
 
 Deno.test("byte arrays (unsigned char, typedef'd __u8, signed char) stay arrays of numbers", () => {
-  const t = new Types();
+  const t = new BtfTypes();
   const u8t = t.ref(Kind.TYPEDEF, t.u8, "__u8");
   const s = t.struct("s", 9, [
     ["mac", t.array(t.u8, 3), 0],
@@ -254,7 +206,7 @@ Deno.test("byte arrays (unsigned char, typedef'd __u8, signed char) stay arrays 
 });
 
 Deno.test("nested structs, anonymous unions/structs flattened, multi-dim arrays", () => {
-  const t = new Types();
+  const t = new BtfTypes();
   const point = t.struct("point", 4, [["x", t.s16, 0], ["y", t.s16, 16]]);
   const halves = t.struct("", 4, [["lo", t.u16, 0], ["hi", t.u16, 16]]);
   const anonUnion = t.struct("", 4, [["raw", t.u32, 0], ["", halves, 0]], true);
@@ -305,7 +257,7 @@ Deno.test("nested structs, anonymous unions/structs flattened, multi-dim arrays"
 });
 
 Deno.test("enums decode to names, unknown values to numbers, with the enum's signedness", () => {
-  const t = new Types();
+  const t = new BtfTypes();
   const color = t.enum("color", 4, [["RED", 0], ["GREEN", 5], ["ALL", 0xffffffff]]);
   const sign = t.enum("sign", 4, [["NEG", -1 >>> 0], ["POS", 1]], true);
   const packed = t.enum("packed", 1, [["P0", 0], ["P_MAX", 255]]);
@@ -340,7 +292,7 @@ Deno.test("enums decode to names, unknown values to numbers, with the enum's sig
 });
 
 Deno.test("ENUM64 decodes to names or exact bigints", () => {
-  const t = new Types();
+  const t = new BtfTypes();
   const u = t.enum64("flags64", [["LOW", 1n], ["HIGH", 2n ** 63n + 1n]]);
   const s = t.enum64("delta64", [["NEG", -2n], ["FAR", 2n ** 40n]], true);
   const st = t.struct("s", 16, [["u", u, 0], ["s", s, 64]]);
@@ -356,7 +308,7 @@ Deno.test("ENUM64 decodes to names or exact bigints", () => {
 });
 
 Deno.test("float, double, _Float16 and pointers", () => {
-  const t = new Types();
+  const t = new BtfTypes();
   const f32 = t.b.add("float", Kind.FLOAT, 0, 4);
   const f64 = t.b.add("double", Kind.FLOAT, 0, 8);
   const f16 = t.b.add("_Float16", Kind.FLOAT, 0, 2);
@@ -389,7 +341,7 @@ Deno.test("float, double, _Float16 and pointers", () => {
     nan: -Infinity,
   });
 
-  const t2 = new Types();
+  const t2 = new BtfTypes();
   const ld = t2.b.add("long double", Kind.FLOAT, 0, 16);
   const bad = t2.struct("bad", 16, [["x", ld, 0]]);
   assert.throws(() => buildDecoder(t2.build(), bad), {
@@ -399,7 +351,7 @@ Deno.test("float, double, _Float16 and pointers", () => {
 });
 
 Deno.test("bitfields, signed and unsigned, at odd offsets and across byte boundaries", () => {
-  const t = new Types();
+  const t = new BtfTypes();
   const bool = t.int("_Bool", 1, BOOL);
   const color = t.enum("color", 4, [["RED", 0], ["GREEN", 5]]);
   const s = t.struct("bits", 24, [
@@ -486,7 +438,7 @@ Deno.test("bitfields, signed and unsigned, at odd offsets and across byte bounda
 });
 
 Deno.test("bitfields in BTF without kind_flag take their width from the INT encoding", () => {
-  const t = new Types();
+  const t = new BtfTypes();
   const u4 = t.int("unsigned int", 4, 0, 4); // bits = 4
   const s3 = t.int("int", 4, SIGNED, 3, 2); // bits = 3, encoded offset 2
   const s = t.struct("old", 4, [["x", u4, 3], ["y", s3, 8]]);
@@ -497,7 +449,7 @@ Deno.test("bitfields in BTF without kind_flag take their width from the INT enco
 });
 
 Deno.test("non-struct types decode to their value; VAR and DATASEC decode their variables", () => {
-  const t = new Types();
+  const t = new BtfTypes();
   const comm = t.array(t.char, 4);
   const v1 = t.b.add("hits", Kind.VAR, 0, t.u64, [1]);
   const v2 = t.b.add("name", Kind.VAR, 0, comm, [1]);
@@ -514,7 +466,7 @@ Deno.test("non-struct types decode to their value; VAR and DATASEC decode their 
 });
 
 Deno.test("offsets, short buffers, reuse, custom field lists and hostile member names", () => {
-  const t = new Types();
+  const t = new BtfTypes();
   const s = t.struct("pair", 8, [["__proto__", t.u32, 0], ["constructor", t.u32, 32]]);
   const btf = t.build();
   const decode = buildDecoder(btf, s);
@@ -540,7 +492,7 @@ Deno.test("offsets, short buffers, reuse, custom field lists and hostile member 
 });
 
 Deno.test("types without a value are refused when the decoder is built", () => {
-  const t = new Types();
+  const t = new BtfTypes();
   const fwd = t.b.add("opaque", Kind.FWD, 0, 0);
   const s = t.struct("s", 8, [["x", t.u32, 0], ["f", fwd, 32]]);
   assert.throws(() => buildDecoder(t.build(), s), {

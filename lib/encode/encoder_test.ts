@@ -4,56 +4,14 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { BtfBuilder } from "../../tests/support/btf_builder.ts";
-import { type Btf, Kind, parseBtf } from "../btf/mod.ts";
+import { BtfTypes } from "../../tests/support/btf_builder.ts";
+import { type Btf, Kind } from "../btf/mod.ts";
 import { buildDecoder } from "../decode/mod.ts";
 import { readF16 } from "../decode/scalars.ts";
 import { buildEncoder } from "./mod.ts";
 import { f16Bits } from "./scalars.ts";
 
 const SIGNED = 1, CHAR = 2, BOOL = 4;
-
-/** A BtfBuilder with shorthands for the kinds these tests need. */
-class Types {
-  b = new BtfBuilder();
-  int(name: string, size: number, encoding = 0, bits = size * 8, offset = 0): number {
-    return this.b.add(name, Kind.INT, 0, size, [(encoding << 24) | (offset << 16) | bits]);
-  }
-  array(elem: number, n: number): number {
-    return this.b.add("", Kind.ARRAY, 0, 0, [elem, this.idx, n]);
-  }
-  /** Members are [name, type, bitOffset, bitSize?]; any bitSize switches on kind_flag. */
-  struct(name: string, size: number, members: [string, number, number, number?][], union = false) {
-    const kflag = members.some((m) => m[3] !== undefined);
-    const words = members.flatMap(([n, t, off, bits = 0]) => [
-      this.b.str(n),
-      t,
-      kflag ? (bits << 24) | off : off,
-    ]);
-    return this.b.add(name, union ? Kind.UNION : Kind.STRUCT, members.length, size, words, kflag);
-  }
-  enum(name: string, size: number, values: [string, number][], signed = false): number {
-    const words = values.flatMap(([n, v]) => [this.b.str(n), v]);
-    return this.b.add(name, Kind.ENUM, values.length, size, words, signed);
-  }
-  enum64(name: string, values: [string, bigint][], signed = false): number {
-    const words = values.flatMap(([n, v]) => {
-      const u = BigInt.asUintN(64, v);
-      return [this.b.str(n), Number(u & 0xffffffffn), Number(u >> 32n)];
-    });
-    return this.b.add(name, Kind.ENUM64, values.length, 8, words, signed);
-  }
-  idx = this.int("__ARRAY_SIZE_TYPE__", 4);
-  u8 = this.int("unsigned char", 1);
-  char = this.int("char", 1, SIGNED | CHAR);
-  u16 = this.int("unsigned short", 2);
-  u32 = this.int("unsigned int", 4);
-  s32 = this.int("int", 4, SIGNED);
-  u64 = this.int("unsigned long long", 8);
-  build(): Btf {
-    return parseBtf(this.b.build());
-  }
-}
 
 /** Asserts `decode(encode(x))` deep-equals `x` for each value. */
 function roundTrips(btf: Btf, id: number, values: unknown[]): void {
@@ -82,7 +40,7 @@ Deno.test("_Float16: every pattern round-trips, rounding is to nearest even", ()
 });
 
 Deno.test("floats of every width; overflow of a finite value is refused", () => {
-  const t = new Types();
+  const t = new BtfTypes(CHAR);
   const f16 = t.b.add("_Float16", Kind.FLOAT, 0, 2);
   const f32 = t.b.add("float", Kind.FLOAT, 0, 4);
   const f64 = t.b.add("double", Kind.FLOAT, 0, 8);
@@ -104,7 +62,7 @@ Deno.test("floats of every width; overflow of a finite value is refused", () => 
     message: "value.h: 70000 is out of range for _Float16",
   });
 
-  const t2 = new Types();
+  const t2 = new BtfTypes(CHAR);
   const ld = t2.b.add("long double", Kind.FLOAT, 0, 16);
   const bad = t2.struct("bad", 16, [["x", ld, 0]]);
   assert.throws(() => buildEncoder(t2.build(), bad), {
@@ -114,7 +72,7 @@ Deno.test("floats of every width; overflow of a finite value is refused", () => 
 });
 
 Deno.test("ENUM64 and signed enums: names, numbers, ranges", () => {
-  const t = new Types();
+  const t = new BtfTypes(CHAR);
   const u = t.enum64("flags64", [["LOW", 1n], ["HIGH", 2n ** 63n + 1n]]);
   const s = t.enum64("delta64", [["NEG", -2n], ["FAR", 2n ** 40n]], true);
   const sign = t.enum("sign", 4, [["NEG1", -1 >>> 0], ["POS", 1]], true);
@@ -135,7 +93,7 @@ Deno.test("ENUM64 and signed enums: names, numbers, ranges", () => {
     message: "value.u: -1 is out of range for enum flags64 (0..18446744073709551615)",
   });
 
-  const t2 = new Types();
+  const t2 = new BtfTypes(CHAR);
   const many = t2.enum("many", 4, Array.from({ length: 20 }, (_, i) => [`E${i}`, i]));
   const btf2 = t2.build();
   assert.throws(() => buildEncoder(btf2, many)("E20"), {
@@ -145,7 +103,7 @@ Deno.test("ENUM64 and signed enums: names, numbers, ranges", () => {
 });
 
 Deno.test("bitfields at odd offsets merge into shared bytes; INT-encoded widths too", () => {
-  const t = new Types();
+  const t = new BtfTypes(CHAR);
   const bool = t.int("_Bool", 1, BOOL);
   const color = t.enum("color", 4, [["RED", 0], ["GREEN", 5], ["NEG", -1 >>> 0]], true);
   const s8 = t.int("signed char", 1, SIGNED);
@@ -187,7 +145,7 @@ Deno.test("bitfields at odd offsets merge into shared bytes; INT-encoded widths 
   assert.deepEqual([...encode({ j: 131071 }).subarray(15, 20)], [0x80, 0xff, 0xff, 0, 0]);
 
   // Old-style BTF: the width and offset live in the INT encoding (no kind_flag).
-  const t2 = new Types();
+  const t2 = new BtfTypes(CHAR);
   const u4 = t2.int("unsigned int", 4, 0, 4);
   const s3 = t2.int("int", 4, SIGNED, 3, 2);
   const old = t2.struct("old", 4, [["x", u4, 3], ["y", s3, 8]]);
@@ -199,7 +157,7 @@ Deno.test("bitfields at odd offsets merge into shared bytes; INT-encoded widths 
 });
 
 Deno.test("BOOL-encoded ints, char arrays of any size, typed arrays and holes", () => {
-  const t = new Types();
+  const t = new BtfTypes(CHAR);
   const b32 = t.int("bool32", 4, BOOL);
   const s = t.struct("s", 24, [
     ["flag", b32, 0],
@@ -256,7 +214,7 @@ Deno.test("BOOL-encoded ints, char arrays of any size, typed arrays and holes", 
 });
 
 Deno.test("DATASEC, VAR, non-struct types and hostile member names", () => {
-  const t = new Types();
+  const t = new BtfTypes(CHAR);
   const comm = t.array(t.char, 4);
   const v1 = t.b.add("hits", Kind.VAR, 0, t.u64, [1]);
   const v2 = t.b.add("name", Kind.VAR, 0, comm, [1]);
@@ -279,14 +237,14 @@ Deno.test("DATASEC, VAR, non-struct types and hostile member names", () => {
 });
 
 Deno.test("types without a value are refused when the encoder is built", () => {
-  const t = new Types();
+  const t = new BtfTypes(CHAR);
   const fwd = t.b.add("opaque", Kind.FWD, 0, 0);
   const s = t.struct("s", 8, [["x", t.u32, 0], ["f", fwd, 32]]);
   assert.throws(() => buildEncoder(t.build(), s), {
     name: "EncodeError",
     message: /^struct s\.f: BTF kind FWD \(type id \d+\) has no value$/,
   });
-  const t2 = new Types();
+  const t2 = new BtfTypes(CHAR);
   const odd = t2.int("u24", 3);
   const s2 = t2.struct("s2", 4, [["x", odd, 0]]);
   assert.throws(() => buildEncoder(t2.build(), s2), {
