@@ -1,5 +1,5 @@
 /**
- * Command line: `ecli compile|info …`, and `ecc …` (the same as `ecli compile …`).
+ * Command line: `ecli run|compile|info …`, and `ecc …` (the same as `ecli compile …`).
  * Parses arguments and calls mod.ts; every failure is one `error:` line and exit code 1.
  * @module
  */
