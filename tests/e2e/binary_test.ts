@@ -21,7 +21,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, sleep, startFollowed } from "../support/cli.ts";
+import { ROOT, startFollowed, waitFor } from "../support/cli.ts";
 import { kernelTest, trigger, uniqueCopy } from "../support/kernel.ts";
 import { ensureBinary } from "../../tools/build.ts";
 import { ldconfigPath } from "../../tools/build_assets.ts";
@@ -86,12 +86,6 @@ function start(argv: string[], env: Record<string, string> = {}) {
     env: { ...s.env, ...env },
     clearEnv: true,
   });
-}
-
-/** Waits until `cond(stdout)` holds (or 5 s pass). */
-async function waitFor(run: { stdout(): string }, cond: (out: string) => boolean) {
-  const end = Date.now() + 5000;
-  while (Date.now() < end && !cond(run.stdout())) await sleep(25);
 }
 
 let compiled: Promise<void> | undefined;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, runCli, sleep, startRun } from "../support/cli.ts";
+import { ROOT, runCli, sleep, startRun, waitFor } from "../support/cli.ts";
 import {
   bpfProgramIdsOf,
   kernelTest,
@@ -30,11 +30,6 @@ function handlerFile(name: string, code: string): string {
   const path = join(work, name);
   writeFileSync(path, code);
   return path;
-}
-
-async function waitFor(run: { stdout(): string }, cond: (out: string) => boolean, ms = 5000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end && !cond(run.stdout())) await sleep(25);
 }
 
 kernelTest("a handler filters events and emits its own table rows", async () => {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, runCli, sleep, startRun } from "../support/cli.ts";
+import { ROOT, runCli, startRun, waitFor } from "../support/cli.ts";
 import {
   bpfProgramIdsOf,
   kernelTest,
@@ -37,12 +37,6 @@ function example(name: string): Promise<string> {
 
 function jsonLines(text: string): Record<string, unknown>[] {
   return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
-}
-
-/** Waits until `cond(stdout)` holds (events are flushed within ~50 ms). */
-async function waitFor(run: { stdout(): string }, cond: (out: string) => boolean, ms = 5000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end && !cond(run.stdout())) await sleep(25);
 }
 
 kernelTest("procsnoop --json: exec and exit events with decoded fields", async () => {

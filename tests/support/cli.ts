@@ -146,3 +146,13 @@ export function startFollowed(
 
 /** Sleeps `ms` milliseconds. */
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `cond(stdout)` holds or `ms` pass (events are flushed within ~50 ms). */
+export async function waitFor(
+  run: { stdout(): string },
+  cond: (out: string) => boolean,
+  ms = 5000,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end && !cond(run.stdout())) await sleep(25);
+}
