@@ -6,11 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { compileBpf } from "../../tests/support/clang.ts";
+import { compileBpf, nativeStdout } from "../../tests/support/clang.ts";
 import { Kind, readBpfObject } from "../btf/mod.ts";
 import { buildDecoder } from "./mod.ts";
 
@@ -82,27 +78,11 @@ int main(void) {
 }
 `;
 
-function nativeBytes(): Uint8Array {
-  const dir = mkdtempSync(join(tmpdir(), "ecli-decode-"));
-  try {
-    writeFileSync(join(dir, "fill.c"), FILL);
-    const cc = spawnSync("clang", ["-O1", "-o", join(dir, "fill"), join(dir, "fill.c")], {
-      encoding: "utf8",
-    });
-    if (cc.status !== 0) throw new Error(`clang failed:\n${cc.stderr}`);
-    const run = spawnSync(join(dir, "fill"));
-    if (run.status !== 0) throw new Error(`fill exited with ${run.status}`);
-    return new Uint8Array(run.stdout);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 Deno.test("decoding matches what C stored, layout taken from clang's BTF", () => {
   const { btf } = readBpfObject(compileBpf(`${TYPES}\nstruct event ev;\n`));
   const event = btf.find("event", Kind.STRUCT);
   assert.ok(event);
-  const raw = nativeBytes();
+  const raw = nativeStdout(FILL);
   assert.equal(raw.length, event.size, "native and BPF layouts have the same size");
 
   assert.deepEqual(buildDecoder(btf, event.id)(raw), {

@@ -6,11 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { compileBpf } from "../../tests/support/clang.ts";
+import { compileBpf, nativeStdout } from "../../tests/support/clang.ts";
 import { type Btf, Kind, readBpfObject } from "../btf/mod.ts";
 import { buildDecoder } from "../decode/mod.ts";
 import { buildEncoder, EncodeError } from "./mod.ts";
@@ -305,26 +301,10 @@ int main(void) {
 }
 `;
 
-function nativeBytes(): Uint8Array {
-  const dir = mkdtempSync(join(tmpdir(), "ecli-encode-"));
-  try {
-    writeFileSync(join(dir, "fill.c"), NATIVE_FILL);
-    const cc = spawnSync("clang", ["-O1", "-o", join(dir, "fill"), join(dir, "fill.c")], {
-      encoding: "utf8",
-    });
-    if (cc.status !== 0) throw new Error(`clang failed:\n${cc.stderr}`);
-    const run = spawnSync(join(dir, "fill"));
-    if (run.status !== 0) throw new Error(`fill exited with ${run.status}`);
-    return new Uint8Array(run.stdout);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 Deno.test("encoding gives exactly the bytes C stores, layout from clang's BTF", () => {
   const { btf: b } = readBpfObject(compileBpf(`${NATIVE_TYPES}\nstruct sample s;\n`));
   const id = typeId(b, "sample");
-  const native = nativeBytes();
+  const native = nativeStdout(NATIVE_FILL);
   assert.equal(native.length, b.sizeOf(id));
   const bytes = buildEncoder(b, id)({
     port: 8080,

@@ -49,3 +49,20 @@ export function compileBpf(
 
 /** Whether this run must not skip kernel/toolchain tests (CI). */
 export const IN_CI = Deno.env.get("CI") === "true";
+
+/** Compiles a host C program with clang, runs it, and returns what it wrote to stdout. */
+export function nativeStdout(source: string): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), "ecli-native-"));
+  try {
+    writeFileSync(join(dir, "prog.c"), source);
+    const cc = spawnSync("clang", ["-O1", "-o", join(dir, "prog"), join(dir, "prog.c")], {
+      encoding: "utf8",
+    });
+    if (cc.status !== 0) throw new Error(`clang failed:\n${cc.stderr}`);
+    const run = spawnSync(join(dir, "prog"));
+    if (run.status !== 0) throw new Error(`prog exited with ${run.status}`);
+    return new Uint8Array(run.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
