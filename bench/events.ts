@@ -12,7 +12,8 @@
  * - drain (consumer ceiling): the ring is resized to hold all N records; the consumer loads
  *   and attaches, the generator makes its N calls while nobody reads, then the consumer times
  *   one drain of everything. Rows: C (`events/consumer.c`, `ring_buffer__consume`); ecli
- *   decoding every record to a JS object (`buildDecoder` + `RingBufferReader`, no-op sink);
+ *   decoding every record to a JS object (`buildDecoder(…).at` + `RingBufferReader` with
+ *   `{ at }`, as `ecli run` reads rings; no-op sink);
  *   ecli's `--json` printer writing to /dev/null (`makePrinter` + `FdOutput`).
  * - live: 16 MiB ring, the generator at full speed while the consumer reads. Rows: C
  *   (`ring_buffer__poll`), `runPackage(…, { format: "json" })` to /dev/null, which is

@@ -8,7 +8,8 @@
  * - `drain-decode`: loads the package (target_pid = PID, `rb` resized to RING_BYTES), maps the
  *   ring with `RingBufferReader`, prints READY, waits for a line on stdin (the generator is
  *   done), then times one `drain()` that decodes every record to a JS object with the
- *   package's generated decoder (`buildDecoder`) into a no-op sink.
+ *   package's generated decoder (`buildDecoder(…).at`, the reader's `{ at }` view form that
+ *   `ecli run` uses) into a no-op sink.
  * - `drain-json`: the same, but each record goes through the real `--json` printer
  *   (`makePrinter(…, "json", FdOutput)` on an fd opened on /dev/null), flush included.
  * - `live-json`: `runPackage(pkg, { format: "json", out: FdOutput(/dev/null), count: N })` —
@@ -24,7 +25,7 @@ import { openSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { readBpfObject } from "../../lib/btf/mod.ts";
-import { buildDecoder, type Decoder } from "../../lib/decode/mod.ts";
+import { buildDecoder, type GeneratedDecoder } from "../../lib/decode/mod.ts";
 import { RingBufferReader } from "../../lib/export/mod.ts";
 import { loadObject } from "../../lib/loader/mod.ts";
 import { loadPackage } from "../../lib/package/mod.ts";
@@ -75,13 +76,16 @@ export let sink: unknown;
 
 /** A run consumer that decodes every record into `sink` and prints nothing. */
 function decodingConsumer({ btf }: ConsumerSetup): EventConsumer {
-  const decoders = new Map<ExportPlan, Decoder>();
+  const decoders = new Map<ExportPlan, GeneratedDecoder>();
   return {
     begin(plan) {
       if (plan.kind !== "sample") decoders.set(plan, buildDecoder(btf, plan.typeId));
     },
     record(plan, bytes) {
       sink = decoders.get(plan)!(bytes);
+    },
+    recordAt(plan, view, offset, length) {
+      sink = decoders.get(plan)!.at(view, offset, length);
     },
     sample() {},
   };
@@ -126,12 +130,13 @@ if (mode === "live-json" || mode === "live-decode") {
     const { btf } = readBpfObject(pkg.object);
     const [plan] = selectExports(pkg.meta, btf, (name) => obj.map(name).type);
     if (plan.kind === "sample") throw new Error("the benchmark package exports a sampled map");
-    let onRecord: (bytes: Uint8Array) => void;
+    // The view form of the ring reader, as `ecli run` uses it (no Uint8Array per record).
+    let onRecord: (view: DataView, offset: number, length: number) => void;
     let flush = () => {};
     if (mode === "drain-decode") {
-      const decode = buildDecoder(btf, plan.typeId);
-      onRecord = (bytes) => {
-        sink = decode(bytes);
+      const decode = buildDecoder(btf, plan.typeId).at;
+      onRecord = (view, offset, length) => {
+        sink = decode(view, offset, length);
       };
     } else if (mode === "drain-handler") {
       // The --handler path: decode, then the dispatcher calls a no-op user function.
@@ -144,13 +149,13 @@ if (mode === "live-json" || mode === "live-decode") {
         out: new FdOutput(devNull),
         stop: () => {},
       });
-      onRecord = (bytes) => consumer.record(plan, bytes);
+      onRecord = (view, offset, length) => consumer.recordAt!(plan, view, offset, length);
     } else {
       const out = new FdOutput(devNull);
-      onRecord = makePrinter(plan, btf, "json", out).record!;
+      onRecord = makePrinter(plan, btf, "json", out).recordAt!;
       flush = () => out.flush();
     }
-    const reader = new RingBufferReader(obj.map(plan.map.name), onRecord);
+    const reader = new RingBufferReader(obj.map(plan.map.name), { at: onRecord });
     console.log("READY");
     await readLine();
     const waiting = reader.pending;

@@ -10,8 +10,9 @@ let utf8: TextDecoder | undefined;
 
 /** Char arrays up to this many bytes are cached by content (covers `comm[16]`, `TASK_COMM_LEN`). */
 export const CACHED_CSTRING_MAX = 64;
-/** Cache slots per field; a power of two. */
-const CACHE_SLOTS = 64;
+/** log2 of the cache slots per field. */
+const SLOT_BITS = 6;
+const CACHE_SLOTS = 1 << SLOT_BITS;
 
 /**
  * Decodes the C string in `bytes[start, start + length)`: up to the first NUL, or the whole
@@ -72,10 +73,11 @@ function utf8String(bytes: Uint8Array, start: number, end: number): string {
 export type CStringReader = (view: DataView, bytes: Uint8Array, start: number) => string;
 
 /**
- * A reader for `char[length]`. Arrays up to `CACHED_CSTRING_MAX` bytes get a per-field cache
- * keyed by all `length` bytes (read as 32-bit words), so a repeated `comm` costs a few word
- * reads instead of building a string. Keying on every byte, not just up to the NUL, keeps the
- * cache exact.
+ * A reader for `char[length]`. Arrays up to `CACHED_CSTRING_MAX` bytes get a per-reader cache
+ * of `CACHE_SLOTS` strings keyed by all `length` bytes, so a repeated `comm` costs a few word
+ * reads and compares instead of building a string. Keying on every byte, not just up to the
+ * NUL, keeps the cache exact. The reader is generated per length with the word reads unrolled
+ * (a loop over the words cost as much as the rest of a 64-byte event).
  */
 export function cStringReader(length: number): CStringReader {
   if (length === 0) return () => "";
@@ -84,37 +86,38 @@ export function cStringReader(length: number): CStringReader {
   }
   const words = length >>> 2;
   const tail = length & 3;
-  const stride = words + (tail ? 1 : 0);
+  const key: string[] = [];
+  for (let i = 0; i < words; i++) key.push(`d.getInt32(s + ${4 * i}, true)`);
+  if (tail) {
+    const at = 4 * words;
+    const bytes = Array.from(
+      { length: tail },
+      (_, j) => j ? `u[s + ${at + j}] << ${8 * j}` : `u[s + ${at}]`,
+    );
+    key.push(`(${bytes.join(" | ")})`);
+  }
+  const stride = key.length;
+  const w = key.map((_, i) => `w${i}`);
+  // Each word gets its own odd multiplier (independent multiplies), then one final mix.
+  const mix = w.map((v, i) => i ? `Math.imul(${v}, ${(0x9e3779b1 + 2 * i * 0x85ebca6b) | 1})` : v);
+  const source = [
+    `"use strict";`,
+    `return function readCString(d, u, s) {`,
+    ...w.map((v, i) => `const ${v} = ${key[i]};`),
+    `let h = ${mix.join(" ^ ")};`,
+    `h = Math.imul(h ^ (h >>> 16), 0x9e3779b1) >>> ${32 - SLOT_BITS};`,
+    `const k = h * ${stride};`,
+    `const cached = values[h];`,
+    `if (cached !== undefined && ${w.map((v, i) => `keys[k + ${i}] === ${v}`).join(" && ")}) {`,
+    `return cached;`,
+    `}`,
+    `const str = decodeCString(u, s, ${length});`,
+    ...w.map((v, i) => `keys[k + ${i}] = ${v};`),
+    `values[h] = str;`,
+    `return str;`,
+    `};`,
+  ].join("\n");
   const keys = new Int32Array(CACHE_SLOTS * stride);
-  const values: (string | undefined)[] = new Array<string | undefined>(CACHE_SLOTS).fill(undefined);
-  const tailWord = (bytes: Uint8Array, p: number): number =>
-    tail === 1
-      ? bytes[p]
-      : tail === 2
-      ? bytes[p] | bytes[p + 1] << 8
-      : bytes[p] | bytes[p + 1] << 8 | bytes[p + 2] << 16;
-
-  return (view, bytes, start) => {
-    let h = length;
-    for (let i = 0; i < words; i++) {
-      h = Math.imul(h ^ view.getInt32(start + 4 * i, true), 0x9e3779b1);
-      h ^= h >>> 16;
-    }
-    if (tail) h = Math.imul(h ^ tailWord(bytes, start + 4 * words), 0x9e3779b1);
-    const slot = h >>> 26; // top 6 bits: CACHE_SLOTS = 64
-    const k = slot * stride;
-    const cached = values[slot];
-    if (cached !== undefined) {
-      let i = 0;
-      while (i < words && keys[k + i] === view.getInt32(start + 4 * i, true)) i++;
-      if (i === words && (!tail || keys[k + words] === tailWord(bytes, start + 4 * words))) {
-        return cached;
-      }
-    }
-    const s = decodeCString(bytes, start, length);
-    for (let i = 0; i < words; i++) keys[k + i] = view.getInt32(start + 4 * i, true);
-    if (tail) keys[k + words] = tailWord(bytes, start + 4 * words);
-    values[slot] = s;
-    return s;
-  };
+  const values = new Array<string | undefined>(CACHE_SLOTS).fill(undefined);
+  return new Function("keys", "values", "decodeCString", source)(keys, values, decodeCString);
 }

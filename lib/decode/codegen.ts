@@ -28,9 +28,17 @@ export type DecoderShape =
 /** What the post-processing of a bitfield's integer is. */
 type BitfieldPost = { kind: "int" } | { kind: "bool" } | { kind: "enum"; type: EnumType };
 
+/** Decodes `length` bytes at `offset` of `view` (the record; it may be longer than the value). */
+export type ViewDecodeFn = (view: DataView, offset: number, length: number) => unknown;
+
+/** A generated decoder: the bytes form, with the view form as its `at` property. */
+export type DecodeFn = ((bytes: Uint8Array, offset?: number) => unknown) & {
+  readonly at: ViewDecodeFn;
+};
+
 /**
- * Builds the decoder function for `fields` (offsets relative to the start of the value) that
- * needs `size` bytes; `what` names the type in error messages.
+ * Builds the decoder functions for `fields` (offsets relative to the start of the value) that
+ * need `size` bytes; `what` names the type in error messages.
  */
 export function compileDecoder(
   btf: Btf,
@@ -38,7 +46,7 @@ export function compileDecoder(
   shape: DecoderShape,
   size: number,
   what: string,
-): (bytes: Uint8Array, offset?: number) => unknown {
+): DecodeFn {
   const gen = new SourceBuilder(btf);
   const body: string[] = [];
   const exprs = fields.map((f) =>
@@ -49,25 +57,38 @@ export function compileDecoder(
   else if (shape === "row") result = `[${exprs.join(", ")}]`;
   else result = `{ ${fields.map((f, i) => `${propertyKey(f.name)}: ${exprs[i]}`).join(", ")} }`;
 
-  const tooShort = (bytes: Uint8Array, offset: unknown) =>
+  const tooShort = (length: number, offset: unknown) =>
     new DecodeError(
-      `${what}: needs ${size} bytes at offset ${String(offset)}, the buffer has ${bytes.length}`,
+      `${what}: needs ${size} bytes at offset ${String(offset)}, the buffer has ${length}`,
+    );
+  const recordTooShort = (view: DataView, offset: number, length: number) =>
+    new DecodeError(
+      `${what}: needs ${size} bytes, the record has ${length} (at offset ${offset} of a view ` +
+        `of ${view.byteLength})`,
     );
   const source = [
     `"use strict";`,
-    // The DataView is cached per buffer: a ring reader passes the same view for every record.
-    `let lbuf = null, d = null, u = null;`,
-    `return function decode(b, o = 0) {`,
-    `if (o !== (o >>> 0) || o + ${size} > b.length) throw tooShort(b, o);`,
-    `const buf = b.buffer;`,
-    `if (buf !== lbuf) { d = new DataView(buf); u = new Uint8Array(buf); lbuf = buf; }`,
-    `o += b.byteOffset;`,
+    // The byte view is cached per DataView: a ring reader passes the same one for every record.
+    `let lv = null, u = null;`,
+    `function at(d, o, n) {`,
+    `if (n < ${size} || o !== (o >>> 0) || o + n > d.byteLength) throw recordTooShort(d, o, n);`,
+    `if (d !== lv) { u = new Uint8Array(d.buffer, d.byteOffset, d.byteLength); lv = d; }`,
     ...body,
     `return ${result};`,
-    `};`,
+    `}`,
+    // The bytes form: one DataView per buffer, then the view form.
+    `let lbuf = null, bd = null;`,
+    `function decode(b, o = 0) {`,
+    `if (o !== (o >>> 0) || o + ${size} > b.length) throw tooShort(b.length, o);`,
+    `const buf = b.buffer;`,
+    `if (buf !== lbuf) { bd = new DataView(buf); lbuf = buf; }`,
+    `return at(bd, b.byteOffset + o, b.length - o);`,
+    `}`,
+    `decode.at = at;`,
+    `return decode;`,
   ].join("\n");
-  const names = ["tooShort", ...gen.names];
-  const values = [tooShort, ...gen.values];
+  const names = ["tooShort", "recordTooShort", ...gen.names];
+  const values = [tooShort, recordTooShort, ...gen.values];
   return new Function(...names, source)(...values);
 }
 

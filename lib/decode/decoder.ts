@@ -8,8 +8,19 @@ import { type StructField, structFields } from "./fields.ts";
  */
 export type Decoder = (bytes: Uint8Array, offset?: number) => unknown;
 
-/** Decodes the fields of one value, in field order (one entry per table column). */
-export type RowDecoder = (bytes: Uint8Array, offset?: number) => unknown[];
+/**
+ * A generated `Decoder`. `at` decodes the same value from a record given as `length` bytes at
+ * `offset` of a `DataView` (what `RingBufferReader` hands out with `{ at }`), so that no view
+ * object is made per record; it throws `DecodeError` when `length` is too short.
+ */
+export type GeneratedDecoder = Decoder & {
+  readonly at: (view: DataView, offset: number, length: number) => unknown;
+};
+
+/** Decodes the fields of one value, in field order (one entry per table column); see `Decoder`. */
+export type RowDecoder = ((bytes: Uint8Array, offset?: number) => unknown[]) & {
+  readonly at: (view: DataView, offset: number, length: number) => unknown[];
+};
 
 /**
  * The JS values a decoder produces:
@@ -32,14 +43,14 @@ export type DecodedValue =
   | DecodedValue[]
   | { [name: string]: DecodedValue };
 
-const cache = new WeakMap<Btf, Map<number, Decoder>>();
+const cache = new WeakMap<Btf, Map<number, GeneratedDecoder>>();
 
 /**
  * A decoder for BTF type `typeId`, generated once (and cached per `Btf`) so that decoding an
  * event does no per-field type dispatch. A struct or union decodes to a plain object; any
  * other type to its value. The bytes are read, never kept: the result owns no view of them.
  */
-export function buildDecoder(btf: Btf, typeId: number): Decoder {
+export function buildDecoder(btf: Btf, typeId: number): GeneratedDecoder {
   let perBtf = cache.get(btf);
   if (!perBtf) cache.set(btf, perBtf = new Map());
   let decoder = perBtf.get(typeId);
@@ -52,7 +63,7 @@ export function buildDecoder(btf: Btf, typeId: number): Decoder {
       composite ? "object" : "value",
       btf.sizeOf(typeId),
       describe(btf, typeId),
-    ) as Decoder;
+    );
     perBtf.set(typeId, decoder);
   }
   return decoder;
@@ -62,8 +73,11 @@ export function buildDecoder(btf: Btf, typeId: number): Decoder {
  * A decoder producing an object with exactly `fields` (e.g. an export's custom members, or
  * members renamed by `export_types`), keyed by their names in the given order.
  */
-export function buildFieldsDecoder(btf: Btf, fields: readonly StructField[]): Decoder {
-  return compileDecoder(btf, fields, "object", fieldsSize(btf, fields), "fields") as Decoder;
+export function buildFieldsDecoder(
+  btf: Btf,
+  fields: readonly StructField[],
+): GeneratedDecoder {
+  return compileDecoder(btf, fields, "object", fieldsSize(btf, fields), "fields");
 }
 
 /**

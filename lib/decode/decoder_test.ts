@@ -5,6 +5,8 @@ import {
   buildDecoder,
   buildFieldsDecoder,
   buildRowDecoder,
+  cStringReader,
+  decodeCString,
   DecodeError,
   structFields,
 } from "./mod.ts";
@@ -499,4 +501,52 @@ Deno.test("types without a value are refused when the decoder is built", () => {
     name: "DecodeError",
     message: /^struct s\.f: BTF kind FWD \(type id \d+\) has no value$/,
   });
+});
+
+Deno.test("the view form (`at`) decodes what the bytes form does, and checks the length", () => {
+  const t = new BtfTypes();
+  const s = t.struct("ev", 24, [
+    ["pid", t.u32, 0],
+    ["ts", t.u64, 64],
+    ["comm", t.array(t.char, 7), 128],
+    ["ok", t.int("_Bool", 1, 4), 184],
+  ]);
+  const decode = buildDecoder(t.build(), s);
+  const ring = new Uint8Array(64);
+  const v = new DataView(ring.buffer);
+  v.setUint32(8, 7, true);
+  v.setBigUint64(16, 2n ** 64n - 1n, true);
+  ring.set([0x61, 0xff, 0x62], 24); // invalid UTF-8: U+FFFD from both forms, every time
+  ring[31] = 1;
+  const view = new DataView(ring.buffer, 0, 48);
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(decode.at(view, 8, 24), decode(ring.subarray(8, 32)));
+    assert.deepEqual(decode.at(view, 8, 40), {
+      pid: 7,
+      ts: 2n ** 64n - 1n,
+      comm: "a\uFFFDb",
+      ok: true,
+    });
+  }
+  assert.throws(() => decode.at(view, 8, 23), {
+    name: "DecodeError",
+    message: "struct ev: needs 24 bytes, the record has 23 (at offset 8 of a view of 48)",
+  });
+  assert.throws(() => decode.at(view, 32, 24), DecodeError); // past the end of the view
+  assert.throws(() => decode.at(view, -1, 24), DecodeError);
+});
+
+Deno.test("cached char arrays of every length up to 64 match decodeCString", () => {
+  let seed = 1;
+  const rand = () => (seed = Math.imul(seed, 1103515245) + 12345 >>> 0) >>> 24;
+  for (let n = 1; n <= 64; n++) {
+    const read = cStringReader(n);
+    const buf = new Uint8Array(n + 8);
+    const view = new DataView(buf.buffer);
+    for (let i = 0; i < 200; i++) {
+      // Few distinct values (so the cache hits), some NULs, some bytes ≥ 0x80.
+      for (let j = 0; j < buf.length; j++) buf[j] = [0, 0x41, 0x62, 0xc3, 0xa9, 0xff][rand() % 6];
+      assert.equal(read(view, buf, 3), decodeCString(buf, 3, n), `length ${n}`);
+    }
+  }
 });

@@ -244,3 +244,32 @@ kernelTest("ring buffer: a throwing handler rejects run() and consumes its recor
     obj.close();
   }
 });
+
+kernelTest(
+  "ring buffer: the { at } form hands out the same record as view + offset + length",
+  async () => {
+    const pkg = await buildPackage("ecli_rb_at", EXEC_RB);
+    const obj = loadObject(pkg);
+    const events: ExecEvent[] = [];
+    const rb = new RingBufferReader(obj.map("rb"), {
+      at: (view, offset, length) =>
+        events.push(decode(new Uint8Array(view.buffer, view.byteOffset + offset, length).slice())),
+    }, { timeoutMs: 20 });
+    try {
+      const running = rb.run();
+      const marker = uniqueTrue("rba");
+      const child = new Deno.Command(marker.path).spawn();
+      assert.ok((await child.status).success);
+      assert.ok(await until(() => events.some((e) => e.comm === marker.comm)), "no exec event");
+      rb.stop();
+      await running;
+      const mine = events.filter((e) => e.comm === marker.comm);
+      assert.equal(mine.length, 1);
+      assert.equal(mine[0].pid, child.pid);
+      assert.equal(mine[0].size, 24);
+    } finally {
+      await rb.close();
+      obj.close();
+    }
+  },
+);

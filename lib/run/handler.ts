@@ -1,5 +1,5 @@
 import type { Btf } from "../btf/mod.ts";
-import { buildDecoder, type Decoder } from "../decode/mod.ts";
+import { buildDecoder, type GeneratedDecoder } from "../decode/mod.ts";
 import {
   HandlerDispatcher,
   type HandlerObject,
@@ -46,7 +46,7 @@ export function handlerConsumer(handler: HandlerObject, opts: HandlerRunOptions)
       stop: (e) => setup.stop(e),
       log: opts.log,
     });
-    const decoders = new Map<ExportPlan, { value: Decoder; key?: Decoder }>();
+    const decoders = new Map<ExportPlan, { value: GeneratedDecoder; key?: GeneratedDecoder }>();
     const decoderOf = (plan: ExportPlan, btf: Btf) => {
       let d = decoders.get(plan);
       if (!d) {
@@ -59,7 +59,7 @@ export function handlerConsumer(handler: HandlerObject, opts: HandlerRunOptions)
     };
     const wantsEvents = dispatcher.wantsEvents;
     let lastPlan: ExportPlan | undefined;
-    let lastDecode: Decoder | undefined;
+    let lastDecode: GeneratedDecoder | undefined;
     return {
       record(plan, bytes) {
         if (!wantsEvents) return;
@@ -68,6 +68,14 @@ export function handlerConsumer(handler: HandlerObject, opts: HandlerRunOptions)
           lastDecode = decoderOf(plan, setup.btf).value;
         }
         dispatcher.event(plan.map.name, lastDecode!(bytes));
+      },
+      recordAt(plan, view, offset, length) {
+        if (!wantsEvents) return;
+        if (plan !== lastPlan) {
+          lastPlan = plan;
+          lastDecode = decoderOf(plan, setup.btf).value;
+        }
+        dispatcher.event(plan.map.name, lastDecode!.at(view, offset, length));
       },
       sample(plan, entries) {
         if (!dispatcher.wantsSamples) return;

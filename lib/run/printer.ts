@@ -24,6 +24,8 @@ export interface Printer {
   header?: string;
   /** Decodes and prints one record (ring/perf buffers). */
   record?(bytes: Uint8Array): void;
+  /** The same for a record given as `length` bytes at `offset` of `view` (ring buffers). */
+  recordAt?(view: DataView, offset: number, length: number): void;
   /** Prints one sampling round (sampled maps). */
   sample?(entries: SampledEntry[]): void;
 }
@@ -42,9 +44,20 @@ export function makePrinter(
   if (plan.kind !== "sample") {
     if (format === "json") {
       const line = buildJsonLineEncoder(btf, plan.typeId);
-      if (line && out instanceof FdOutput) return { record: (b) => out.writeEncoded(line, b) };
+      if (line && out instanceof FdOutput) {
+        return {
+          record: (b) => out.writeEncoded(line, b),
+          // The encoder reads bytes: a view of just the record.
+          recordAt: (v, o, n) =>
+            out.writeEncoded(line, new Uint8Array(v.buffer, v.byteOffset + o, n)),
+        };
+      }
       const decode = buildDecoder(btf, plan.typeId);
-      return { record: (b) => out.write(toJsonLine(decode(b)) + "\n") };
+      const at = decode.at;
+      return {
+        record: (b) => out.write(toJsonLine(decode(b)) + "\n"),
+        recordAt: (v, o, n) => out.write(toJsonLine(at(v, o, n)) + "\n"),
+      };
     }
     const fields = structFields(btf, plan.typeId);
     const row = buildRowDecoder(btf, fields);
@@ -52,6 +65,7 @@ export function makePrinter(
     return {
       header: header + "\n",
       record: (b) => out.write(formatTableRow(columns, row(b), clock) + "\n"),
+      recordAt: (v, o, n) => out.write(formatTableRow(columns, row.at(v, o, n), clock) + "\n"),
     };
   }
   const key = buildDecoder(btf, plan.keyTypeId);

@@ -1,5 +1,5 @@
 import type { MapHandle } from "../handler/mod.ts";
-import { buildDecoder, type Decoder } from "../decode/mod.ts";
+import { buildDecoder, type GeneratedDecoder } from "../decode/mod.ts";
 import type { Package } from "../package/mod.ts";
 import type { ExportPlan } from "./exports.ts";
 import { mapHandles } from "./maps.ts";
@@ -120,7 +120,7 @@ export async function run(pkg: Package, opts: ProgramOptions = {}): Promise<Prog
     log: opts.log ?? (() => {}),
     consumer: (setup) => {
       program.maps = mapHandles(setup);
-      const decoders = new Map<ExportPlan, [Decoder, Decoder?]>();
+      const decoders = new Map<ExportPlan, [GeneratedDecoder, GeneratedDecoder?]>();
       const decoder = (plan: ExportPlan) => {
         let d = decoders.get(plan);
         if (!d) {
@@ -133,6 +133,8 @@ export async function run(pkg: Package, opts: ProgramOptions = {}): Promise<Prog
       };
       return {
         record: (plan, bytes) => program.push(decoder(plan)[0](bytes)),
+        recordAt: (plan, view, offset, length) =>
+          program.push(decoder(plan)[0].at(view, offset, length)),
         sample: (plan, entries) => {
           const [value, key] = decoder(plan);
           program.push(
