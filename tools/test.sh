@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: format, lint and type checks, unit and kernel (e2e) tests under Deno,
-# then the CLI e2e tests again through `bun cli.ts` and through the compiled executable.
+# then the CLI e2e tests again through `bun cli.ts` and through the compiled executable, then
+# the qemu harness's self-test and the kernel matrix (the kernel suite on Debian 5.10, 6.1,
+# 6.12 and 7.x under qemu; see tests/vm/README.md). With arguments, only `deno test ARGS` runs.
 # Installs what it needs first. Ends with a line "tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +43,20 @@ suite "deno" --parallel "$@"
 if [ $# -eq 0 ]; then
   ECLI_RUNTIME=bun suite "bun cli.ts" --parallel tests/e2e/
   ECLI_RUNTIME=binary suite "dist/ecli" --parallel tests/e2e/
+  suite "qemu harness" tests/vm/harness.vmtest.ts
+  echo "== kernel matrix: deno task test:kernels"
+  log=$(mktemp)
+  NO_COLOR=1 deno task --quiet test:kernels 2>&1 | tee "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  summary=$(grep -E '^kernel matrix: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+  rm -f "$log"
+  if [ -n "$summary" ]; then
+    passed=$((passed + $(sed -nE 's/.*: ([0-9]+) passed.*/\1/p' <<<"$summary")))
+    failed=$((failed + $(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$summary")))
+    ignored=$((ignored + $(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$summary")))
+  else
+    status=1
+  fi
 fi
 
 line="tests: $passed passed, $failed failed"

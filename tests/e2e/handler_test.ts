@@ -14,17 +14,12 @@ import {
   trigger,
   uniqueCopy,
 } from "../support/kernel.ts";
-import { compile } from "../../compile/mod.ts";
+import { compileExample } from "../support/build.ts";
 import { loadPackage, run } from "../../mod.ts";
 
 const work = mkdtempSync(join(tmpdir(), "ecli-handler-e2e-"));
 let procsnoop: Promise<string> | undefined;
-const pkgPath = () =>
-  procsnoop ??= compile({
-    source: `${ROOT}/examples/procsnoop/procsnoop.bpf.c`,
-    exportHeader: `${ROOT}/examples/procsnoop/procsnoop.h`,
-    outputDir: join(work, "procsnoop"),
-  }).then((r) => r.files.package!);
+const pkgPath = () => procsnoop ??= compileExample("procsnoop", work);
 
 function handlerFile(name: string, code: string): string {
   const path = join(work, name);
@@ -108,13 +103,17 @@ export default {
 
 kernelTest("past the queue bound events are dropped, counted and reported", async () => {
   const marker = uniqueCopy("/bin/true", "qmark");
+  // The first event holds the handler until the gate file appears (after every trigger), so
+  // the outcome does not depend on how fast the machine runs the triggers.
+  const gate = join(work, `gate-${marker.comm}`);
   const h = handlerFile(
     "slow.ts",
-    `let n = 0;
+    `import { existsSync } from "node:fs";
+let n = 0;
 export default {
   async event(e: { comm: string }) {
     n++;
-    await new Promise((r) => setTimeout(r, 1000));
+    while (!existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 20));
   },
   stop() { return \`handled \${n}\`; },
 };\n`,
@@ -123,7 +122,11 @@ export default {
   await r.attached;
   for (let i = 0; i < 10; i++) await trigger(marker.path);
   await sleep(200);
-  const done = await r.stop();
+  // Stop first (nothing new is read after SIGINT), then let the handler go on.
+  const stopping = r.stop();
+  await sleep(300);
+  writeFileSync(gate, "");
+  const done = await stopping;
   assert.equal(done.code, 0, done.stderr);
   const dropped = done.stderr.match(
     /^ecli: (\d+) events dropped while the handler was busy \(queue limit 3\)$/m,
@@ -246,16 +249,12 @@ kernelTest(
   "a handler writes a BPF map to steer the kernel (examples/execfilter/follow.ts)",
   async () => {
     const ex = `${ROOT}/examples/execfilter`;
-    const { files } = await compile({
-      source: `${ex}/execfilter.bpf.c`,
-      exportHeader: `${ex}/execfilter.h`,
-      outputDir: join(work, "execfilter"),
-    });
+    const pkg = await compileExample("execfilter", work);
     const marker = uniqueCopy("/bin/true", "wmark");
     const follow = ["--json", "--handler", `${ex}/follow.ts`];
 
     // Nothing watched: the kernel sends nothing.
-    const idle = startRun([files.package!, ...follow], { WATCH_PIDS: "" });
+    const idle = startRun([pkg, ...follow], { WATCH_PIDS: "" });
     await idle.attached;
     await trigger("sh", ["-c", `sleep 0.2; ${marker.path}`]);
     await sleep(300);
@@ -264,7 +263,7 @@ kernelTest(
 
     // Watching this process: its child sh is reported, the handler then watches sh, and the
     // kernel reports sh's own child too.
-    const r = startRun([files.package!, ...follow], { WATCH_PIDS: String(Deno.pid) });
+    const r = startRun([pkg, ...follow], { WATCH_PIDS: String(Deno.pid) });
     await r.attached;
     const sh = await trigger("sh", ["-c", `sleep 0.3; ${marker.path}`]);
     await waitFor(r, (o) => o.includes(marker.comm));
@@ -285,13 +284,10 @@ kernelTest(
 
 kernelTest("examples/opensnoop/top_files.ts aggregates opens per process and file", async () => {
   const ex = `${ROOT}/examples/opensnoop`;
-  const { files } = await compile(`${ex}/opensnoop.bpf.c`, {
-    exportHeader: `${ex}/opensnoop.h`,
-    outputDir: join(work, "opensnoop"),
-  });
+  const pkg = await compileExample("opensnoop", work);
   // One process opening the same file three times (shell redirections open it).
   const shell = uniqueCopy("/bin/dash", "tfmark");
-  const r = startRun([files.package!, "--json", "--handler", `${ex}/top_files.ts`], {
+  const r = startRun([pkg, "--json", "--handler", `${ex}/top_files.ts`], {
     TOP_INTERVAL_MS: "60000",
   });
   await r.attached;

@@ -7,22 +7,16 @@ import { Buffer } from "node:buffer";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, runCli } from "../support/cli.ts";
+import { runCli } from "../support/cli.ts";
 import { kernelTest, loadedProgramNames } from "../support/kernel.ts";
-import { compile } from "../../compile/mod.ts";
+import { compileExample, compileForTest } from "../support/build.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ecli-run-errors-"));
 let good: Record<string, unknown> | undefined;
 
 async function goodPackage(): Promise<Record<string, unknown>> {
   if (!good) {
-    const ex = `${ROOT}/examples/procsnoop`;
-    const r = await compile({
-      source: `${ex}/procsnoop.bpf.c`,
-      exportHeader: `${ex}/procsnoop.h`,
-      outputDir: join(dir, "procsnoop"),
-    });
-    good = JSON.parse(Deno.readTextFileSync(r.files.package!));
+    good = JSON.parse(Deno.readTextFileSync(await compileExample("procsnoop", dir)));
   }
   return structuredClone(good!);
 }
@@ -142,7 +136,10 @@ int unchecked(void *ctx) {
 char LICENSE[] SEC("license") = "GPL";
 `,
     );
-    const r = await compile({ source: join(dir, "reject.bpf.c"), outputDir: join(dir, "reject") });
+    const r = await compileForTest({
+      source: join(dir, "reject.bpf.c"),
+      outputDir: join(dir, "reject"),
+    });
     const quiet = await runCli(["run", r.files.package!]);
     assert.equal(quiet.code, 1);
     assert.equal(

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, runCli, startRun, waitFor } from "../support/cli.ts";
+import { runCli, startRun, waitFor } from "../support/cli.ts";
 import {
   bpfProgramIdsOf,
   kernelTest,
@@ -14,24 +14,14 @@ import {
   trigger,
   uniqueCopy,
 } from "../support/kernel.ts";
-import { compile } from "../../compile/mod.ts";
+import { compileExample } from "../support/build.ts";
 
 const work = mkdtempSync(join(tmpdir(), "ecli-run-e2e-"));
 
 /** Compiles an example once (lazily, so a skipped suite compiles nothing). */
 const packages = new Map<string, Promise<string>>();
 function example(name: string): Promise<string> {
-  if (!packages.has(name)) {
-    const ex = `${ROOT}/examples/${name}`;
-    packages.set(
-      name,
-      compile({
-        source: `${ex}/${name}.bpf.c`,
-        exportHeader: `${ex}/${name}.h`,
-        outputDir: join(work, name),
-      }).then((r) => r.files.package!),
-    );
-  }
+  if (!packages.has(name)) packages.set(name, compileExample(name, work));
   return packages.get(name)!;
 }
 

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compile } from "../../compile/mod.ts";
+import { compileForTest } from "./build.ts";
 import { loadPackage, type Package } from "../../lib/package/mod.ts";
 
 /** Whether this run must not skip kernel tests. */
@@ -115,7 +115,7 @@ export async function buildPackage(name: string, source: string): Promise<Packag
   const dir = scratchDir();
   const src = join(dir, `${name}.bpf.c`);
   writeFileSync(src, source);
-  const r = await compile({ source: src, outputDir: dir });
+  const r = await compileForTest({ source: src, outputDir: dir });
   return await loadPackage(r.files.package!);
 }
 

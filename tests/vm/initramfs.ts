@@ -14,7 +14,16 @@ import type { PreparedKernel } from "./kernel.ts";
 export const MARKER = "ECLI-VM:";
 
 /** Modules the init needs (those built in are skipped). */
-export const WANTED_MODULES = ["virtio_pci", "9pnet_virtio", "9p", "overlay"];
+// The host root has no modules for the guest's kernel: what the tests need is loaded here
+// (tc's clsact qdisc and BPF classifier are modules on Debian's 5.10 and 6.1).
+export const WANTED_MODULES = [
+  "virtio_pci",
+  "9pnet_virtio",
+  "9p",
+  "overlay",
+  "sch_ingress",
+  "cls_bpf",
+];
 
 /** The guest's /init. Job script: /run/vmjob/cmd.sh (a second 9p share, read-write). */
 export const INIT_SCRIPT = `#!/bin/busybox sh
@@ -49,11 +58,14 @@ mount -t tmpfs tmpfs $R/dev/shm
 mount -t bpf bpf $R/sys/fs/bpf
 mount -t tracefs tracefs $R/sys/kernel/tracing
 mount -t debugfs debugfs $R/sys/kernel/debug
+mount -t securityfs securityfs $R/sys/kernel/security 2>/dev/null
 mount -t tmpfs tmpfs $R/run
 [ "\${vmoverlay:-1}" = 1 ] || mount -t tmpfs tmpfs $R/tmp
 mkdir -p $R/run/vmjob
 mount -t 9p -o "trans=virtio,version=9p2000.L,msize=524288" vmjob $R/run/vmjob ||
   echo "${MARKER} 9p job mount failed"
+# Loopback up: tests serve packages over http://127.0.0.1 and attach tc/XDP to lo.
+ip link set lo up || echo "${MARKER} lo up failed"
 echo "${MARKER} start uptime=$(cut -d' ' -f1 /proc/uptime)"
 chroot $R /usr/bin/env -i HOME=/tmp PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
   TERM=dumb /bin/sh /run/vmjob/cmd.sh
@@ -95,7 +107,11 @@ export function moduleDepends(ko: Uint8Array): string[] {
  * Builds (once per kernel) the uncompressed initramfs for a prepared kernel and returns its path.
  */
 export async function buildInitramfs(kernel: PreparedKernel): Promise<string> {
-  const out = join(kernel.dir, "initramfs.cpio");
+  // Named by the init script's hash: a changed script builds a new image instead of reusing one.
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(INIT_SCRIPT));
+  const tag = Array.from(new Uint8Array(digest).slice(0, 4), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
+  const out = join(kernel.dir, `initramfs-${tag}.cpio`);
   if (existsSync(out)) return out;
   const index = moduleIndex(join(kernel.moduleDir, "kernel"));
   const loaded = new Map<string, Uint8Array>();

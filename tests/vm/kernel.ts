@@ -9,22 +9,25 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
-/** A kernel of the matrix: a short label and the Debian packages that carry it. */
+/**
+ * A kernel of the matrix: a label and the Debian suite(s) whose `linux-image-amd64` picks it.
+ * The versioned packages are resolved from the suite's current index (Debian replaces a kernel
+ * ABI's packages with the next one's, so a pinned name would stop downloading one day).
+ */
 export interface KernelSpec {
-  /** Short label for tables, e.g. "6.1". */
+  /** Short label for tables, e.g. "6.1", or "7.x" for whatever sid carries. */
   name: string;
-  /** Debian packages to download (image, and modules when split as on 7.x). */
-  packages: string[];
-  /**
-   * `deb` lines of a private apt configuration (under the cache; the system's apt configuration
-   * is untouched) for kernels outside the system's sources; omitted: the system's apt.
-   */
-  sources?: string[];
+  /** `deb` lines of a private apt configuration under the cache (/etc/apt is never touched). */
+  sources: string[];
+  /** Exact packages instead of resolving `linux-image-amd64` (tests, or to pin one ABI). */
+  packages?: string[];
 }
 
 /** A kernel ready to boot. */
 export interface PreparedKernel {
   spec: KernelSpec;
+  /** The Debian packages it came from. */
+  packages: string[];
   /** Kernel release, e.g. "6.1.0-56-amd64". */
   release: string;
   /** Uncompressed ELF vmlinux (PVH entry), or the bzImage when extraction failed. */
@@ -35,32 +38,29 @@ export interface PreparedKernel {
   dir: string;
 }
 
-/** Debian bookworm's 6.1, fetchable with the system's apt sources. */
-export const BOOKWORM_6_1: KernelSpec = { name: "6.1", packages: ["linux-image-6.1.0-56-amd64"] };
-
 const DEBIAN = "http://deb.debian.org/debian";
 const SECURITY = "http://deb.debian.org/debian-security";
 
 /** Debian bullseye's 5.10 (oldest kernel with BTF and ringbuf; no `syscall` prog type). */
 export const BULLSEYE_5_10: KernelSpec = {
   name: "5.10",
-  packages: ["linux-image-5.10.0-46-amd64"],
   sources: [`deb ${DEBIAN} bullseye main`, `deb ${SECURITY} bullseye-security main`],
+};
+
+/** Debian bookworm's 6.1 (the host distribution's kernel). */
+export const BOOKWORM_6_1: KernelSpec = {
+  name: "6.1",
+  sources: [`deb ${DEBIAN} bookworm main`, `deb ${SECURITY} bookworm-security main`],
 };
 
 /** Debian trixie's 6.12. */
 export const TRIXIE_6_12: KernelSpec = {
   name: "6.12",
-  packages: ["linux-image-6.12.118+deb13-amd64"],
   sources: [`deb ${DEBIAN} trixie main`, `deb ${SECURITY} trixie-security main`],
 };
 
-/** Debian sid's 7.2 (image and modules in separate packages, no modules.dep). */
-export const SID_7_2: KernelSpec = {
-  name: "7.2",
-  packages: ["linux-binary-7.2.13+deb14-amd64", "linux-modules-7.2.13+deb14-amd64"],
-  sources: [`deb ${DEBIAN} sid main`],
-};
+/** Debian sid's newest 7.x (image and modules in separate packages, no modules.dep). */
+export const SID_7: KernelSpec = { name: "7.x", sources: [`deb ${DEBIAN} sid main`] };
 
 /** Root of the harness cache: `$ECLI_VM_CACHE` or `~/.cache/ecli-ts`. */
 export function cacheRoot(): string {
@@ -83,20 +83,40 @@ export async function run(
   return td.decode(out.stdout);
 }
 
-/** Installs the host tools the harness needs (qemu, busybox-static) with apt when missing. */
+/**
+ * Installs the host tools the harness needs with apt when missing: qemu, busybox-static for the
+ * initramfs, xz and zstd to unpack kernels and modules.
+ */
 export async function ensureHostTools(): Promise<void> {
   const missing: string[] = [];
-  if (!existsSync("/usr/bin/qemu-system-x86_64")) missing.push("qemu-system-x86");
-  if (!existsSync("/bin/busybox")) missing.push("busybox-static");
+  // By package, not by path: the dynamically linked `busybox` would install /bin/busybox too.
+  for (const pkg of ["qemu-system-x86", "busybox-static", "xz-utils", "zstd"]) {
+    const q = await new Deno.Command("dpkg-query", {
+      args: ["-W", "-f=${Status}", pkg],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    if (!new TextDecoder().decode(q.stdout).endsWith("installed")) missing.push(pkg);
+  }
   if (missing.length === 0) return;
-  await run("apt-get", ["install", "-y", "--no-install-recommends", ...missing]);
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  await run("apt-get", ["update", "-qq"], undefined, env);
+  await run(
+    "apt-get",
+    ["install", "-y", "-qq", "--no-install-recommends", ...missing],
+    undefined,
+    env,
+  );
 }
+
+/** Package lists older than this are fetched again (a security update replaces the kernel). */
+const LIST_MAX_AGE_MS = 24 * 3600_000;
 
 /**
  * A private apt configuration for `sources` under the cache (lists fetched once), so kernels of
  * other Debian suites can be downloaded without touching /etc/apt. Returns its APT_CONFIG path.
  */
-export async function privateApt(sources: string[]): Promise<string> {
+export async function privateApt(sources: string[], refresh = false): Promise<string> {
   const key = sources.join("\n");
   const hash = Array.from(
     new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key))),
@@ -125,10 +145,19 @@ export async function privateApt(sources: string[]): Promise<string> {
       "",
     ].join("\n"),
   );
-  const done = join(dir, ".updated");
-  if (!existsSync(done)) {
-    await run("apt-get", ["update"], undefined, { APT_CONFIG: conf });
-    await Deno.writeTextFile(done, new Date().toISOString() + "\n");
+  const stamp = join(dir, ".updated");
+  const age = existsSync(stamp) ? Date.now() - Deno.statSync(stamp).mtime!.getTime() : Infinity;
+  if (refresh || age > LIST_MAX_AGE_MS) {
+    try {
+      await run("apt-get", ["update"], undefined, { APT_CONFIG: conf });
+      await Deno.writeTextFile(stamp, new Date().toISOString() + "\n");
+    } catch (e) {
+      // Offline with lists from an earlier run: resolve from those (and say so).
+      if (!existsSync(stamp)) throw e;
+      console.error(
+        `apt-get update failed; using the package lists of ${Deno.readTextFileSync(stamp).trim()}`,
+      );
+    }
   }
   return conf;
 }
@@ -185,11 +214,45 @@ export async function extractVmlinux(bzImage: string, out: string): Promise<bool
 }
 
 /**
- * Downloads and unpacks a kernel into the cache (once; later calls reuse it) and returns what
- * qemu needs to boot it.
+ * The versioned packages that `linux-image-amd64` of `spec`'s suite pulls in (image, and on 7.x
+ * the separate binary and modules packages), followed through its dependencies.
+ */
+export async function resolvePackages(spec: KernelSpec, refresh = false): Promise<string[]> {
+  if (spec.packages) return spec.packages;
+  const env = { APT_CONFIG: await privateApt(spec.sources, refresh) };
+  const found: string[] = [];
+  const queue = ["linux-image-amd64"];
+  for (let pkg = queue.shift(); pkg; pkg = queue.shift()) {
+    const deps = await run("apt-cache", ["depends", pkg], undefined, env);
+    for (const m of deps.matchAll(/^\s+Depends: (linux-(?:image|binary|modules)-\d\S*)$/gm)) {
+      if (!found.includes(m[1])) {
+        found.push(m[1]);
+        queue.push(m[1]);
+      }
+    }
+  }
+  if (found.length === 0) throw new Error(`${spec.name}: linux-image-amd64 depends on no kernel`);
+  return found;
+}
+
+async function download(spec: KernelSpec, packages: string[], into: string): Promise<void> {
+  const env = { APT_CONFIG: await privateApt(spec.sources) };
+  try {
+    await run("apt-get", ["download", ...packages], into, env);
+  } catch {
+    // Lists younger than a day may still name a version the mirror has just replaced.
+    await privateApt(spec.sources, true);
+    await run("apt-get", ["download", ...packages], into, env);
+  }
+}
+
+/**
+ * Resolves, downloads and unpacks a kernel into the cache (once per kernel version; later calls
+ * reuse it) and returns what qemu needs to boot it.
  */
 export async function prepareKernel(spec: KernelSpec): Promise<PreparedKernel> {
-  const dir = join(cacheRoot(), "kernels", spec.packages[0]);
+  const packages = await resolvePackages(spec);
+  const dir = join(cacheRoot(), "kernels", packages[0]);
   const root = join(dir, "root");
   const done = join(dir, ".unpacked");
   if (!existsSync(done)) {
@@ -197,29 +260,28 @@ export async function prepareKernel(spec: KernelSpec): Promise<PreparedKernel> {
     await Deno.mkdir(root, { recursive: true });
     const tmp = await Deno.makeTempDir({ prefix: "ecli-vm-apt-" });
     try {
-      const env = spec.sources ? { APT_CONFIG: await privateApt(spec.sources) } : undefined;
-      await run("apt-get", ["download", ...spec.packages], tmp, env);
+      await download(spec, packages, tmp);
       for (const e of Deno.readDirSync(tmp)) {
         if (e.name.endsWith(".deb")) await run("dpkg-deb", ["-x", join(tmp, e.name), root]);
       }
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }
-    await Deno.writeTextFile(done, spec.packages.join("\n") + "\n");
+    await Deno.writeTextFile(done, packages.join("\n") + "\n");
   }
   const modRoot = [join(root, "lib/modules"), join(root, "usr/lib/modules")].find((d) =>
     existsSync(d)
   );
-  if (!modRoot) throw new Error(`${spec.packages[0]}: no lib/modules in the package`);
+  if (!modRoot) throw new Error(`${packages[0]}: no lib/modules in the package`);
   const moduleDir = findFirst(modRoot, (p) => existsSync(join(p, "kernel")));
-  if (!moduleDir) throw new Error(`${spec.packages[0]}: no module tree`);
+  if (!moduleDir) throw new Error(`${packages[0]}: no module tree`);
   const release = moduleDir.split("/").pop()!;
   const bzImage = [join(root, "boot", `vmlinuz-${release}`), join(moduleDir, "vmlinuz")].find((
     p,
   ) => existsSync(p));
-  if (!bzImage) throw new Error(`${spec.packages[0]}: no vmlinuz for ${release}`);
+  if (!bzImage) throw new Error(`${packages[0]}: no vmlinuz for ${release}`);
   const vmlinux = join(dir, "vmlinux");
   let image = vmlinux;
   if (!existsSync(vmlinux) && !(await extractVmlinux(bzImage, vmlinux))) image = bzImage;
-  return { spec, release, image, moduleDir, dir };
+  return { spec, packages, release, image, moduleDir, dir };
 }

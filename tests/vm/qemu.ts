@@ -24,6 +24,8 @@ export interface VmRunOptions {
   /** Guest memory (default "2G") and CPUs (default 2). */
   memory?: string;
   smp?: number;
+  /** Files the command writes into `$VM_JOB_DIR` to hand back (read before the job dir goes). */
+  collect?: string[];
 }
 
 /** Outcome of one guest run. */
@@ -36,6 +38,8 @@ export interface VmResult {
   wallMs: number;
   /** Why the run failed (panic, timeout, qemu error, non-zero exit), or undefined on success. */
   reason?: string;
+  /** The `collect` files the guest wrote, by name (missing ones are absent). */
+  files: Record<string, string>;
   /** Pid of the qemu process (already exited and reaped when the result is returned). */
   qemuPid?: number;
 }
@@ -44,9 +48,12 @@ function shellQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
+/** Where the guest sees the job directory (the init mounts it there). */
+export const GUEST_JOB_DIR = "/run/vmjob";
+
 /** The job script the guest's init runs. */
 export function jobScript(opts: VmRunOptions): string {
-  const env = { DENO_NO_UPDATE_CHECK: "1", ...opts.env };
+  const env = { DENO_NO_UPDATE_CHECK: "1", VM_JOB_DIR: GUEST_JOB_DIR, ...opts.env };
   const lines = ["#!/bin/sh"];
   for (const [k, v] of Object.entries(env)) lines.push(`export ${k}=${shellQuote(v)}`);
   lines.push(`cd ${shellQuote(opts.cwd ?? Deno.cwd())} || exit 125`, opts.command, "");
@@ -100,7 +107,7 @@ const prepared = new Map<string, Promise<{ kernel: PreparedKernel; initrd: strin
 
 /** Host tools, kernel and initramfs for `spec`, prepared once per process (runs may overlap). */
 function prepare(spec: KernelSpec): Promise<{ kernel: PreparedKernel; initrd: string }> {
-  const key = spec.packages.join(" ");
+  const key = spec.name;
   if (!prepared.has(key)) {
     const p = (async () => {
       await ensureHostTools();
@@ -139,7 +146,10 @@ export async function runInVm(spec: KernelSpec, opts: VmRunOptions): Promise<VmR
     "-initrd",
     initrd,
     "-append",
-    `console=ttyS0 panic=-1 quiet vmoverlay=${opts.overlay === false ? 0 : 1}`,
+    // `lsm=` adds BPF LSM to Debian's default list so LSM programs run in the guest.
+    `console=ttyS0 panic=-1 quiet lsm=lockdown,capability,yama,bpf vmoverlay=${
+      opts.overlay === false ? 0 : 1
+    }`,
     "-virtfs",
     "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,id=hostroot,multidevs=remap",
     "-virtfs",
@@ -152,6 +162,7 @@ export async function runInVm(spec: KernelSpec, opts: VmRunOptions): Promise<VmR
   let status: number | null = null;
   let timedOut = false;
   let qemuPid: number | undefined;
+  const files: Record<string, string> = {};
   try {
     const child = new Deno.Command("qemu-system-x86_64", {
       args,
@@ -179,12 +190,18 @@ export async function runInVm(spec: KernelSpec, opts: VmRunOptions): Promise<VmR
       output,
       wallMs: performance.now() - start,
       reason: `qemu failed: ${e}`,
+      files,
       qemuPid,
     };
   } finally {
+    for (const name of opts.collect ?? []) {
+      try {
+        files[name] = await Deno.readTextFile(join(job, name));
+      } catch { /* not written */ }
+    }
     await Deno.remove(job, { recursive: true }).catch(() => {});
   }
   const wallMs = performance.now() - start;
   output = output.replaceAll("\r\n", "\n");
-  return { ...interpret(status, output, timedOut, timeoutMs), output, wallMs, qemuPid };
+  return { ...interpret(status, output, timedOut, timeoutMs), output, wallMs, files, qemuPid };
 }

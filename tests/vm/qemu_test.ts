@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { writeCpio } from "./cpio.ts";
 import { moduleDepends } from "./initramfs.ts";
 import { interpret, jobScript } from "./qemu.ts";
+import { parseJunit, type TestOutcome } from "./junit.ts";
+import { type Column, matrixTable, totals } from "./matrix.ts";
 
 Deno.test("interpret: exit status and the rc marker must agree", () => {
   assert.deepEqual(interpret(1, "ECLI-VM: rc=0 uptime=3\n", false, 1000), {
@@ -40,4 +42,59 @@ Deno.test("writeCpio: newc headers, 4-byte alignment, trailer", () => {
   assert.equal(out.length % 4, 0);
   assert.ok(text.includes("init\0"));
   assert.ok(text.includes("TRAILER!!!\0"));
+});
+
+Deno.test("parseJunit: outcomes per suite file, skip reasons taken off the name", () => {
+  const xml = `<testsuites><testsuite name="./tests/e2e/a_test.ts" tests="3">
+<testcase name="ok one" classname="./tests/support/kernel.ts" time="0.1" line="1" col="1">
+</testcase>
+<testcase name="bad &lt;x&gt;" classname="./tests/support/kernel.ts" time="0.1">
+<failure message="Uncaught Error: boom &amp; more">Error: boom</failure>
+</testcase>
+<testcase name="needs kprobe (skipped: no kprobe PMU)" classname="x" time="0.0">
+<skipped/>
+</testcase></testsuite></testsuites>`;
+  assert.deepEqual(parseJunit(xml), [
+    { file: "./tests/e2e/a_test.ts", name: "ok one", outcome: "pass" },
+    {
+      file: "./tests/e2e/a_test.ts",
+      name: "bad <x>",
+      outcome: "fail",
+      detail: "Uncaught Error: boom & more",
+    },
+    {
+      file: "./tests/e2e/a_test.ts",
+      name: "needs kprobe",
+      outcome: "skip",
+      detail: "no kprobe PMU",
+    },
+  ]);
+  assert.throws(() => parseJunit("<testsuites></testsuites>"), /without test cases/);
+});
+
+Deno.test("matrixTable: a row per test, '-' where a kernel lacks it; totals count broken runs", () => {
+  const col = (label: string, outcomes: TestOutcome[], error?: string): Column => ({
+    label,
+    release: `${label}.0`,
+    wallMs: 61_000,
+    outcomes,
+    error,
+  });
+  const t = (name: string, outcome: TestOutcome["outcome"]): TestOutcome => ({
+    file: "./a_test.ts",
+    name,
+    outcome,
+  });
+  const cols = [col("host", [t("x", "pass"), t("y", "skip")]), col("5.10", [], "timeout")];
+  assert.equal(
+    matrixTable(cols),
+    [
+      "| test         | host (host.0) | 5.10 (5.10.0) |",
+      "| ------------ | ------------- | ------------- |",
+      "| a_test.ts: x | pass          | -             |",
+      "| a_test.ts: y | skip          | -             |",
+      "| wall time    | 61 s          | 61 s (FAILED) |",
+    ].join("\n"),
+  );
+  assert.deepEqual(totals(cols), { passed: 1, failed: 1, skipped: 1 });
 });
