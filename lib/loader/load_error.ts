@@ -1,4 +1,5 @@
 import { LoaderError, strerror } from "./errors.ts";
+import { missingKernelSupport } from "./kernel_support.ts";
 import type { LibbpfLog } from "./libbpf_log.ts";
 
 const FAILED_PROG = /^prog '([^']+)': BPF program load failed: (.*)$/;
@@ -15,14 +16,32 @@ export function verifierVerdict(log: string[]): string | undefined {
   return (stats > 0 ? body[stats - 1] : body.at(-1))?.trim();
 }
 
-/** Turns a failed `bpf_object__load` into one line, with libbpf's log as details. */
-export function loadFailure(object: string, code: number, log: LibbpfLog): LoaderError {
+/**
+ * Turns a failed `bpf_object__load` into one line, with libbpf's log as details. `sectionOf`
+ * names a program's section, so a program type the kernel lacks is said in words.
+ */
+export function loadFailure(
+  object: string,
+  code: number,
+  log: LibbpfLog,
+  sectionOf: (program: string) => string | undefined = () => undefined,
+): LoaderError {
   const lines = log.lines.map((l) => l.text);
   const hint = "; run with --verbose for libbpf's log";
   let message = `Failed to load BPF object '${object}': `;
   const failed = lines.map((l) => FAILED_PROG.exec(l)).find((m) => m);
   if (failed) {
     const verdict = verifierVerdict(lines);
+    const section = sectionOf(failed[1]);
+    const unsupported = !verdict && section ? missingKernelSupport(section, -code) : undefined;
+    if (unsupported) {
+      return new LoaderError(
+        `Cannot load program '${failed[1]}' (SEC("${section}")) of BPF object '${object}': ` +
+          unsupported,
+        log.text(),
+        -code,
+      );
+    }
     message += `program '${failed[1]}' was rejected by the kernel (${failed[2]})`;
     if (verdict) message += `: ${verdict}`;
   } else {

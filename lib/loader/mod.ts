@@ -16,4 +16,5 @@ export * from "./kernel_btf.ts";
 export * from "./data_section.ts";
 export * from "./attach.ts";
 export * from "./load_error.ts";
+export * from "./kernel_support.ts";
 export * from "./object.ts";

@@ -163,12 +163,19 @@ export class BpfObject {
     if (r < 0) throw new LoaderError(`Failed to resize map '${map}': ${strerror(r)}`);
   }
 
+  #sectionOf(program: string): string | undefined {
+    const p = findProgram(this.#ptr, program);
+    if (!p) return undefined;
+    const { libbpf, memory } = ffi();
+    return memory.cString(libbpf.bpf_program__section_name(p));
+  }
+
   /** Loads every program and creates every map; on failure the object is closed. */
   load(): void {
     this.#require("opened");
     const r = this.#log.run(() => ffi().libbpf.bpf_object__load(this.#ptr), (r) => r < 0);
     if (r < 0) {
-      const e = loadFailure(this.name, r, this.#log);
+      const e = loadFailure(this.name, r, this.#log, (name) => this.#sectionOf(name));
       this.close();
       throw e;
     }

@@ -4,6 +4,7 @@ import { readBpfObject } from "../btf/mod.ts";
 import {
   findVariable,
   LoaderError,
+  programFamily,
   TcExtrasSchema,
   verifierVerdict,
   writeVariable,
@@ -71,4 +72,22 @@ char LICENSE[] SEC("license") = "GPL";
   assert.throws(() => writeVariable(image, name, new Uint8Array(9)), /takes at most 8/);
   assert.throws(() => findVariable(btf, ".bss", "b"), /no data section '\.bss'/);
   assert.throws(() => findVariable(btf, ".rodata", "zz"), /no variable 'zz'/);
+});
+
+Deno.test("programFamily names the optional kernel facility a section needs", () => {
+  const cases: [string, string | undefined][] = [
+    ["kprobe/do_unlinkat", "kprobe"],
+    ["kretprobe/__x64_sys_unlinkat", "kprobe"],
+    ["ksyscall/unlinkat", "kprobe"],
+    ["kprobe.multi/vfs_*", "kprobe"],
+    ["fentry/do_unlinkat", "tracing"],
+    ["fexit/do_unlinkat", "tracing"],
+    ["fentry.s/bpf_fentry_test1", "tracing"],
+    ["lsm/path_mkdir", "lsm"],
+    ["lsm.s/bprm_check_security", "lsm"],
+    ["tp/sched/sched_process_exec", undefined],
+    ["uprobe//bin/bash:readline", undefined],
+    ["kprobes_are_not_a_section", undefined],
+  ];
+  for (const [section, family] of cases) assert.equal(programFamily(section), family, section);
 });

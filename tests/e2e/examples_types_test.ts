@@ -9,7 +9,17 @@ import { join } from "node:path";
 import { ROOT } from "../support/cli.ts";
 import { compile } from "../../compile/mod.ts";
 
-for (const name of ["procsnoop", "opensnoop", "readsize", "execfilter"]) {
+for (
+  const name of [
+    "procsnoop",
+    "opensnoop",
+    "readsize",
+    "execfilter",
+    "unlinksnoop",
+    "unlinklat",
+    "mkdirguard",
+  ]
+) {
   Deno.test(`examples/${name}/${name}.d.ts is what ecc generates`, async () => {
     const ex = `${ROOT}/examples/${name}`;
     const out = mkdtempSync(join(tmpdir(), "ecli-types-"));
