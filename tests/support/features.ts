@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { IN_CI, kernelSkipReason } from "./kernel.ts";
+import { IN_CI, kernelSkipReason, skippableTest } from "./kernel.ts";
 
 /** Optional kernel features the attach tests need. */
 export type Feature = "kprobe" | "fentry" | "lsm";
@@ -118,11 +118,5 @@ export function featureTest(
   } else {
     skip = featureMissing(feature);
   }
-  Deno.test({
-    name: skip ? `${name} (skipped: ${skip})` : name,
-    ignore: skip !== undefined,
-    sanitizeResources: false,
-    sanitizeOps: false,
-    fn,
-  });
+  skippableTest(name, skip, fn);
 }
