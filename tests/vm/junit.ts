@@ -6,7 +6,7 @@
 
 /** One test's outcome. */
 export interface TestOutcome {
-  /** The test file as deno names it (`./tests/e2e/run_test.ts`). */
+  /** The JUnit suite: the module that called `Deno.test` (a helper for wrapped tests). */
   file: string;
   /** The test name, without the ` (skipped: …)` suffix kernel tests add when they skip. */
   name: string;
@@ -27,10 +27,7 @@ function unescape(s: string): string {
   return s.replace(/&(?:lt|gt|quot|apos|amp);/g, (e) => ENTITIES[e]);
 }
 
-/**
- * Parses deno's JUnit report; throws when it holds no test case at all. The file is the test
- * suite's (a test's `classname` is where `Deno.test` was called, a helper module for wrappers).
- */
+/** Parses deno's JUnit report; throws when it holds no test case at all. */
 export function parseJunit(xml: string): TestOutcome[] {
   const out: TestOutcome[] = [];
   const suites = /<testsuite name="([^"]*)"[^>]*>([\s\S]*?)<\/testsuite>/g;

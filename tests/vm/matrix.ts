@@ -63,7 +63,9 @@ export function markdownTable(head: string[], rows: string[][]): string {
 
 /** The test × kernel table: one row per test seen anywhere, `-` where a column lacks it. */
 export function matrixTable(columns: Column[]): string {
-  const key = (o: TestOutcome) => `${o.file.replace(/^\.\//, "")}: ${o.name}`;
+  // By name: JUnit files a test under the module that called Deno.test, which for kernelTest
+  // and featureTest is the helper in tests/support, not the test file.
+  const key = (o: TestOutcome) => o.name;
   const tests = [...new Set(columns.flatMap((c) => c.outcomes.map(key)))];
   const cells = columns.map((c) => new Map(c.outcomes.map((o) => [key(o), o.outcome])));
   const rows = tests.map((t) => [t, ...cells.map((m) => m.get(t) ?? "-")]);
@@ -216,7 +218,7 @@ if (import.meta.main) {
   for (const c of columns.filter((c) => c.error)) console.log(`${c.label}: ${c.error}`);
   for (const c of columns) {
     for (const o of c.outcomes.filter((o) => o.outcome === "fail")) {
-      console.log(`${c.label}: FAILED ${o.file}: ${o.name}: ${o.detail}`);
+      console.log(`${c.label}: FAILED ${o.name}: ${o.detail}`);
     }
   }
   const t = totals(columns);

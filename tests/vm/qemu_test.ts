@@ -89,11 +89,11 @@ Deno.test("matrixTable: a row per test, '-' where a kernel lacks it; totals coun
   assert.equal(
     matrixTable(cols),
     [
-      "| test         | host (host.0) | 5.10 (5.10.0) |",
-      "| ------------ | ------------- | ------------- |",
-      "| a_test.ts: x | pass          | -             |",
-      "| a_test.ts: y | skip          | -             |",
-      "| wall time    | 61 s          | 61 s (FAILED) |",
+      "| test      | host (host.0) | 5.10 (5.10.0) |",
+      "| --------- | ------------- | ------------- |",
+      "| x         | pass          | -             |",
+      "| y         | skip          | -             |",
+      "| wall time | 61 s          | 61 s (FAILED) |",
     ].join("\n"),
   );
   assert.deepEqual(totals(cols), { passed: 1, failed: 1, skipped: 1 });
