@@ -1,5 +1,5 @@
 import { type Btf, Kind, typeName } from "../btf/mod.ts";
-import { compileDecoder } from "./codegen.ts";
+import { compileDecoder, type DecodeFn } from "./codegen.ts";
 import { type StructField, structFields } from "./fields.ts";
 
 /**
@@ -13,9 +13,7 @@ export type Decoder = (bytes: Uint8Array, offset?: number) => unknown;
  * `offset` of a `DataView` (what `RingBufferReader` hands out with `{ at }`), so that no view
  * object is made per record; it throws `DecodeError` when `length` is too short.
  */
-export type GeneratedDecoder = Decoder & {
-  readonly at: (view: DataView, offset: number, length: number) => unknown;
-};
+export type GeneratedDecoder = DecodeFn;
 
 /** Decodes the fields of one value, in field order (one entry per table column); see `Decoder`. */
 export type RowDecoder = ((bytes: Uint8Array, offset?: number) => unknown[]) & {

@@ -11,7 +11,7 @@ import {
 } from "../../ffi/mod.ts";
 import type { ProgMeta } from "../package/mod.ts";
 import { LoaderError, strerror } from "./errors.ts";
-import { missingKernelSupport, programFamily } from "./kernel_support.ts";
+import { bpfLsmInactive, missingKernelSupport, programFamily } from "./kernel_support.ts";
 import type { LibbpfLog } from "./libbpf_log.ts";
 
 /** Something attached in the kernel that `detach()` undoes. */
@@ -212,11 +212,15 @@ export function attachProgram(program: Pointer, prog: ProgMeta, log: LibbpfLog):
   const backend = ffi();
   const { libbpf } = backend;
   const section = backend.memory.cString(libbpf.bpf_program__section_name(program));
+  const cannot = (why: string, details?: string, errno?: number) =>
+    new LoaderError(
+      `Cannot attach program '${prog.name}' (SEC("${section}")): ${why}`,
+      details,
+      errno,
+    );
   // An LSM program attaches fine where the BPF LSM is inactive, and then never runs.
-  const inactive = programFamily(section) === "lsm" ? missingKernelSupport(section, 0) : undefined;
-  if (inactive) {
-    throw new LoaderError(`Cannot attach program '${prog.name}' (SEC("${section}")): ${inactive}`);
-  }
+  const inactive = programFamily(section) === "lsm" ? bpfLsmInactive() : undefined;
+  if (inactive) throw cannot(inactive);
   let err = 0;
   const link = log.run(() => {
     const l = libbpf.bpf_program__attach(program);
@@ -226,13 +230,7 @@ export function attachProgram(program: Pointer, prog: ProgMeta, log: LibbpfLog):
   if (link !== null) return new LinkAttachment(prog.name, link);
   if (err !== Errno.EOPNOTSUPP) {
     const unsupported = missingKernelSupport(section, err);
-    if (unsupported) {
-      throw new LoaderError(
-        `Cannot attach program '${prog.name}' (SEC("${section}")): ${unsupported}`,
-        log.text(),
-        err,
-      );
-    }
+    if (unsupported) throw cannot(unsupported, log.text(), err);
     const why = log.warnings().at(-1);
     throw new LoaderError(
       `Failed to attach program '${prog.name}' (SEC("${section}")): ${strerror(err)}` +

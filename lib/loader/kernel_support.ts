@@ -41,6 +41,17 @@ export function hasKprobes(): boolean {
 }
 
 /**
+ * Why BPF LSM programs would never run here although they attach: securityfs lists the active
+ * LSMs and "bpf" is not among them. Undefined when it is, or when the list cannot be read.
+ */
+export function bpfLsmInactive(): string | undefined {
+  const lsms = activeLsms();
+  if (!lsms || lsms.includes("bpf")) return undefined;
+  return `the BPF LSM is not active in this kernel (active LSMs: ${lsms.join(",")}; ` +
+    "boot with 'bpf' in lsm=)";
+}
+
+/**
  * Why the running kernel cannot attach a program of `section` that failed with `errno`, when
  * the cause is missing kernel support rather than the program; undefined otherwise. Checked
  * only after a failure, so a kernel that can never do it gets one clear sentence instead of
@@ -52,11 +63,8 @@ export function missingKernelSupport(section: string, errno: number): string | u
     return "this kernel has no kprobe support (CONFIG_KPROBES is off)";
   }
   if (family === "lsm") {
-    const lsms = activeLsms();
-    if (lsms && !lsms.includes("bpf")) {
-      return `the BPF LSM is not active in this kernel (active LSMs: ${lsms.join(",")}; ` +
-        "boot with 'bpf' in lsm=)";
-    }
+    const inactive = bpfLsmInactive();
+    if (inactive) return inactive;
   }
   // EPERM as root without a verifier log: the kernel refused the program type itself.
   if (errno === 1 && isRoot() && (family === "tracing" || family === "lsm")) {

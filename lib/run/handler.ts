@@ -60,22 +60,22 @@ export function handlerConsumer(handler: HandlerObject, opts: HandlerRunOptions)
     const wantsEvents = dispatcher.wantsEvents;
     let lastPlan: ExportPlan | undefined;
     let lastDecode: GeneratedDecoder | undefined;
+    // One export at a time is the common case: skip the map lookup then.
+    const eventDecoder = (plan: ExportPlan): GeneratedDecoder => {
+      if (plan !== lastPlan) {
+        lastPlan = plan;
+        lastDecode = decoderOf(plan, setup.btf).value;
+      }
+      return lastDecode!;
+    };
     return {
       record(plan, bytes) {
         if (!wantsEvents) return;
-        if (plan !== lastPlan) {
-          lastPlan = plan;
-          lastDecode = decoderOf(plan, setup.btf).value;
-        }
-        dispatcher.event(plan.map.name, lastDecode!(bytes));
+        dispatcher.event(plan.map.name, eventDecoder(plan)(bytes));
       },
       recordAt(plan, view, offset, length) {
         if (!wantsEvents) return;
-        if (plan !== lastPlan) {
-          lastPlan = plan;
-          lastDecode = decoderOf(plan, setup.btf).value;
-        }
-        dispatcher.event(plan.map.name, lastDecode!.at(view, offset, length));
+        dispatcher.event(plan.map.name, eventDecoder(plan).at(view, offset, length));
       },
       sample(plan, entries) {
         if (!dispatcher.wantsSamples) return;

@@ -6,20 +6,13 @@
  * @module
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { IN_CI, kernelSkipReason, skippableTest } from "./kernel.ts";
+import { activeLsms, hasKprobes } from "../../lib/loader/mod.ts";
+import { ensureMounted, IN_CI, kernelSkipReason, skippableTest } from "./kernel.ts";
 
 /** Optional kernel features the attach tests need. */
 export type Feature = "kprobe" | "fentry" | "lsm";
 
 const FEATURES: readonly Feature[] = ["kprobe", "fentry", "lsm"];
-
-/** Mounts `fstype` at `dir` when nothing is mounted there (probes read files under it). */
-function ensureMounted(fstype: string, dir: string): void {
-  if (spawnSync("mountpoint", ["-q", dir]).status !== 0) {
-    spawnSync("mount", ["-t", fstype, fstype, dir]);
-  }
-}
 
 let programTypes: Record<string, boolean> | string | undefined;
 
@@ -53,28 +46,23 @@ function programTypeMissing(type: string): string | undefined {
 /** Why `feature` is missing on this kernel, or undefined when it is there. */
 export function featureMissing(feature: Feature): string | undefined {
   switch (feature) {
-    case "kprobe": {
+    case "kprobe":
       // The kprobe PMU (4.17+) is what libbpf uses; tracefs' kprobe_events is the legacy way.
       ensureMounted("tracefs", "/sys/kernel/tracing");
-      if (existsSync("/sys/bus/event_source/devices/kprobe")) return undefined;
-      if (existsSync("/sys/kernel/tracing/kprobe_events")) return undefined;
-      return "no kprobe PMU and no tracefs kprobe_events (CONFIG_KPROBES off)";
-    }
+      return hasKprobes()
+        ? undefined
+        : "no kprobe PMU and no tracefs kprobe_events (CONFIG_KPROBES off)";
     case "fentry":
       return programTypeMissing("tracing");
     case "lsm": {
       const missing = programTypeMissing("lsm");
       if (missing) return missing;
       ensureMounted("securityfs", "/sys/kernel/security");
-      let lsms: string;
-      try {
-        lsms = readFileSync("/sys/kernel/security/lsm", "utf8").trim();
-      } catch {
-        return "no /sys/kernel/security/lsm (securityfs not available)";
-      }
-      return lsms.split(",").includes("bpf")
+      const lsms = activeLsms();
+      if (!lsms) return "no /sys/kernel/security/lsm (securityfs not available)";
+      return lsms.includes("bpf")
         ? undefined
-        : `BPF LSM not active (lsm=${lsms}; boot with bpf in lsm=)`;
+        : `BPF LSM not active (lsm=${lsms.join(",")}; boot with bpf in lsm=)`;
     }
   }
 }

@@ -13,14 +13,19 @@ import { loadPackage, type Package } from "../../lib/package/mod.ts";
 /** Whether this run must not skip kernel tests. */
 export const IN_CI = Deno.env.get("CI") === "true";
 
+/** Mounts `fstype` at `dir` when nothing is mounted there. */
+export function ensureMounted(fstype: string, dir: string): void {
+  if (spawnSync("mountpoint", ["-q", dir]).status !== 0) {
+    spawnSync("mount", ["-t", fstype, fstype, dir]);
+  }
+}
+
 /** Mounts tracefs and bpffs when missing (tracepoint attach and bpftool need them). */
 function ensureMounts(): void {
   if (!existsSync("/sys/kernel/tracing/events")) {
     spawnSync("mount", ["-t", "tracefs", "tracefs", "/sys/kernel/tracing"]);
   }
-  if (spawnSync("mountpoint", ["-q", "/sys/fs/bpf"]).status !== 0) {
-    spawnSync("mount", ["-t", "bpf", "bpf", "/sys/fs/bpf"]);
-  }
+  ensureMounted("bpf", "/sys/fs/bpf");
 }
 
 /** Why kernel tests cannot run here, or undefined when they can. */
