@@ -64,6 +64,16 @@ export function kernelTest(name: string, fn: () => Promise<void> | void): void {
 }
 
 /**
+ * A test that needs root and BPF on this machine but whose result does not depend on the
+ * kernel version (servers, registries, formats, CLI plumbing): skipped like `kernelTest`
+ * outside CI, never in CI, and not part of the kernel matrix (tests/vm/suite.ts looks only for
+ * `kernelTest(`/`featureTest(`), so it runs once, on the host.
+ */
+export function hostKernelTest(name: string, fn: () => Promise<void> | void): void {
+  skippableTest(name, skip, fn);
+}
+
+/**
  * A copy of `binary` with a unique name of at most 15 characters (so `comm` is the whole
  * name): running it produces events nothing else on the machine produces.
  */
