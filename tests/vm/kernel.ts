@@ -87,7 +87,16 @@ export async function run(
  * Installs the host tools the harness needs with apt when missing: qemu, busybox-static for the
  * initramfs, xz and zstd to unpack kernels and modules.
  */
-export async function ensureHostTools(): Promise<void> {
+export function ensureHostTools(): Promise<void> {
+  // Once per process: VMs prepared at the same time would otherwise race for apt's lock.
+  hostTools ??= installHostTools();
+  hostTools.catch(() => hostTools = undefined);
+  return hostTools;
+}
+
+let hostTools: Promise<void> | undefined;
+
+async function installHostTools(): Promise<void> {
   const missing: string[] = [];
   // By package, not by path: the dynamically linked `busybox` would install /bin/busybox too.
   for (const pkg of ["qemu-system-x86", "busybox-static", "xz-utils", "zstd"]) {
