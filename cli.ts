@@ -4,9 +4,13 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { basename } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { VERSION } from "./version.ts";
+import type { EmbeddedTool, Package } from "./mod.ts";
+import type { HandlerObject } from "./lib/handler/mod.ts";
 
 const ECC_USAGE = `Usage: ecc [OPTIONS] <SOURCE_PATH> [EXPORT_EVENT_HEADER]
 
@@ -24,6 +28,7 @@ Options:
   -l, --llvm-strip-bin <PATH>     strip DWARF with this llvm-strip (default: built in)
       --header-only               compile the header alone (export its types)
   -n, --no-generate-package-json  write only <name>.bpf.o and <name>.skel.json
+  -s, --standalone                also write <name>.out: a standalone tool (see ecli bundle)
   -v, --verbose                   print the commands run
   -h, --help                      print this help
   -V, --version                   print the version`;
@@ -34,6 +39,7 @@ Commands:
   run [OPTIONS] <package> [PROGRAM FLAGS]       load, attach and print the package's events
   compile [OPTIONS] <prog.bpf.c> [<event.h>]   compile into a package (same as ecc)
   info <package.json|package.yaml|URL|->       summarise a package: programs, maps, flags, events
+  bundle <package> [--handler F] [-o TOOL]     make a standalone tool: this executable + the package
 
 Options:
   -h, --help       print this help
@@ -61,6 +67,7 @@ async function eccMain(args: string[]): Promise<number> {
       "llvm-strip-bin": { type: "string", short: "l" },
       "header-only": { type: "boolean" },
       "no-generate-package-json": { type: "boolean", short: "n" },
+      standalone: { type: "boolean", short: "s" },
       verbose: { type: "boolean", short: "v" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
@@ -72,6 +79,9 @@ async function eccMain(args: string[]): Promise<number> {
     throw new UsageError(
       positionals.length ? `unexpected argument '${positionals[2]}'` : "missing <SOURCE_PATH>",
     );
+  }
+  if (values.standalone && values["no-generate-package-json"]) {
+    throw new UsageError("--standalone needs the package: it cannot go with -n");
   }
   const verbose = !!values.verbose;
   // Loaded per command: start-up time is part of every compile.
@@ -90,7 +100,115 @@ async function eccMain(args: string[]): Promise<number> {
   });
   const out = result.files.package ?? result.files.skeleton;
   console.error(`ecc: wrote ${out} (object ${result.object.length} bytes)`);
+  if (values.standalone) {
+    const name = basename(positionals[0]).split(".")[0];
+    await writeTool({ package: out, output: join(dirname(out), `${name}.out`) }, "ecc");
+  }
   return 0;
+}
+
+/** Whether this is the compiled executable (its modules live in Bun's embedded file system). */
+function compiled(): boolean {
+  return import.meta.url.startsWith("file:///$bunfs/");
+}
+
+/** The ecli executable a tool is a copy of: `--base`, this one, or the repository's dist/ecli. */
+function toolBase(given?: string): string {
+  if (given !== undefined) return given;
+  if (compiled()) return process.execPath;
+  const dist = fileURLToPath(new URL("./dist/ecli", import.meta.url));
+  if (existsSync(dist)) return dist;
+  throw new UsageError(
+    "no ecli executable to copy: build one with 'deno task compile' or give --base ECLI",
+  );
+}
+
+async function writeTool(
+  o: {
+    package: string;
+    output?: string;
+    handler?: string;
+    evalCode?: string;
+    args?: string[];
+    base?: string;
+  },
+  prog: string,
+): Promise<void> {
+  const started = performance.now();
+  const { bundleTool } = await import("./mod.ts");
+  const r = await bundleTool({ ...o, base: toolBase(o.base), version: VERSION });
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  console.error(
+    `${prog}: wrote ${r.output} (${mb(r.bytes)}: ecli ${mb(r.executableBytes)} + payload ` +
+      `${(r.payloadBytes / 1e3).toFixed(1)} kB) in ${
+        ((performance.now() - started) / 1000).toFixed(1)
+      } s`,
+  );
+}
+
+const BUNDLE_USAGE =
+  `Usage: ecli bundle <package> [--handler FILE | -e CODE] [-o TOOL] [--base ECLI] [-- DEFAULT ARGS]
+
+Writes TOOL: a copy of the ecli executable with the package, the handler (bundled with its
+imports) and the default arguments appended. './TOOL [FLAGS]' then runs like
+'ecli run <package> [--handler FILE] [DEFAULT ARGS] [FLAGS]' on a host with nothing else
+installed (no deno, bun, clang or libbpf). './TOOL --ecli info' shows what it carries.
+
+Options:
+  -o, --output <TOOL>   the tool to write (default: the program's name, in this directory)
+      --handler <FILE>  a handler module to bundle in
+  -e, --eval <CODE>     inline handler code to bundle in
+      --base <ECLI>     the ecli executable to copy (default: this one, or dist/ecli)
+  -h, --help            print this help`;
+
+async function bundleMain(args: string[]): Promise<number> {
+  const dashes = args.indexOf("--");
+  const { values, positionals } = parseArgs({
+    args: dashes < 0 ? args : args.slice(0, dashes),
+    allowPositionals: true,
+    options: {
+      output: { type: "string", short: "o" },
+      handler: { type: "string" },
+      eval: { type: "string", short: "e" },
+      base: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return print(BUNDLE_USAGE);
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length ? `unexpected argument '${positionals[1]}'` : "missing <package>",
+    );
+  }
+  await writeTool({
+    package: positionals[0],
+    output: values.output,
+    handler: values.handler,
+    evalCode: values.eval,
+    base: values.base,
+    args: dashes < 0 ? [] : args.slice(dashes + 1),
+  }, "ecli");
+  return 0;
+}
+
+/** What a standalone tool runs: its package and handler, under its own name. */
+interface ToolRun {
+  pkg: Package;
+  handler?: HandlerObject;
+  name: string;
+}
+
+/** A standalone tool: `TOOL [FLAGS]` is `ecli run <its package> [its defaults] [FLAGS]`. */
+async function toolMain(tool: EmbeddedTool, argv: string[], name: string): Promise<number> {
+  const { describeTool, packageFromText, toolHandler } = await import("./mod.ts");
+  const { payload } = tool;
+  const pkg = await packageFromText(payload.package.text, payload.package.source);
+  if (argv[0] === "--ecli") {
+    if (argv[1] === "info" && argv.length === 2) return print(describeTool(tool, pkg));
+    throw new UsageError("--ecli takes one command: info");
+  }
+  const handler = await toolHandler(payload);
+  return await runMain([...payload.args, ...argv], { pkg, handler, name });
 }
 
 const RUN_USAGE = `Usage: ecli run [OPTIONS] <package.json|package.yaml|URL|-> [PROGRAM FLAGS]
@@ -140,8 +258,15 @@ function required(flag: string, text: string | undefined): string {
   return text;
 }
 
-function splitRunArgs(args: string[]): RunArgs {
-  const r: RunArgs = { json: false, verbose: false, help: false, programArgs: [] };
+/** `packageGiven`: a tool's package is built in, so every other argument is a program flag. */
+function splitRunArgs(args: string[], packageGiven = false): RunArgs {
+  const r: RunArgs = {
+    pkg: packageGiven ? "" : undefined,
+    json: false,
+    verbose: false,
+    help: false,
+    programArgs: [],
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const [name, inline] = a.startsWith("--") && a.includes("=")
@@ -175,8 +300,8 @@ function splitRunArgs(args: string[]): RunArgs {
   return r;
 }
 
-async function runMain(args: string[]): Promise<number> {
-  const r = splitRunArgs(args);
+async function runMain(args: string[], tool?: ToolRun): Promise<number> {
+  const r = splitRunArgs(args, tool !== undefined);
   if (r.help) return print(RUN_USAGE);
   if (r.pkg === undefined) throw new UsageError("missing <package>");
   if (r.handler !== undefined && r.evalCode !== undefined) {
@@ -184,13 +309,13 @@ async function runMain(args: string[]): Promise<number> {
   }
   const { evalHandler, handlerConsumer, loadHandler, loadPackage, mapHandles, runPackage } =
     await import("./mod.ts");
-  const pkg = await loadPackage(r.pkg);
+  const pkg = tool?.pkg ?? await loadPackage(r.pkg);
   // The handler loads before anything is attached: a broken module costs nothing.
   const handler = r.handler !== undefined
     ? await loadHandler(r.handler)
     : r.evalCode !== undefined
     ? await evalHandler(r.evalCode)
-    : undefined;
+    : tool?.handler;
   const format = r.json ? "json" : "plain";
   const log = (line: string) => console.error(line);
   const summary = await runPackage(pkg, {
@@ -200,6 +325,7 @@ async function runMain(args: string[]): Promise<number> {
     durationMs: r.duration !== undefined ? r.duration * 1000 : undefined,
     count: r.count,
     log,
+    helpCommand: tool?.name,
     consumer: handler &&
       handlerConsumer(handler, {
         format,
@@ -254,7 +380,8 @@ async function versionLine(): Promise<string> {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], tool?: EmbeddedTool): Promise<number> {
+  if (tool) return await toolMain(tool, argv, toolName());
   if (invokedAs() === "ecc") return await eccMain(argv);
   const [cmd, ...rest] = argv;
   switch (cmd) {
@@ -264,6 +391,8 @@ async function main(argv: string[]): Promise<number> {
       return await eccMain(rest);
     case "info":
       return await infoMain(rest);
+    case "bundle":
+      return await bundleMain(rest);
     case "-V":
     case "--version":
       return print(await versionLine());
@@ -276,10 +405,29 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** A standalone tool's name: the file it was started as. */
+function toolName(): string {
+  return basename(process.argv0);
+}
+
+/** The payload appended to this executable, when it is a standalone tool. */
+async function embeddedTool(): Promise<EmbeddedTool | undefined> {
+  if (!compiled()) return undefined;
+  const { readEmbeddedTool } = await import("./lib/standalone/embedded.ts");
+  return readEmbeddedTool(process.execPath, VERSION);
+}
+
 if (import.meta.main) {
-  const prog = process.argv[2] === "compile" || invokedAs() === "ecc" ? "ecc" : "ecli";
+  let prog = process.argv[2] === "compile" || invokedAs() === "ecc" ? "ecc" : "ecli";
+  let isTool = false;
   try {
-    process.exitCode = await main(process.argv.slice(2));
+    // Before anything else: a tool runs its own package, and a damaged one nothing at all (its
+    // errors name the tool).
+    if (compiled()) prog = toolName();
+    const tool = await embeddedTool();
+    isTool = tool !== undefined;
+    if (!isTool) prog = process.argv[2] === "compile" || invokedAs() === "ecc" ? "ecc" : "ecli";
+    process.exitCode = await main(process.argv.slice(2), tool);
   } catch (e) {
     const err = e as Error & { details?: string; code?: string };
     // Tool diagnostics (clang's) and a handler's own stack always; libbpf's log only when
@@ -292,7 +440,9 @@ if (import.meta.main) {
     const usage = e instanceof UsageError || err.code?.startsWith("ERR_PARSE_ARGS");
     let hint = usage ? ` (see ${prog} --help)` : "";
     // A program flag mistake: the program's own help lists its flags.
-    if (err.name === "ArgError") hint = " (see: ecli run <package> --help)";
+    if (err.name === "ArgError") {
+      hint = isTool ? ` (see: ${prog} --help)` : " (see: ecli run <package> --help)";
+    }
     console.error(`${prog}: error: ${err.message}${hint}`);
     if (process.env.ECLI_DEBUG) console.error(err.stack);
     process.exitCode = 1;

@@ -30,7 +30,9 @@ export {
   type Meta,
   type Package,
   PackageError,
+  packageFromText,
   parseMeta,
+  readPackageText,
 } from "./lib/package/mod.ts";
 export { type Btf, BtfError, parseBtf, readBpfObject, typeName } from "./lib/btf/mod.ts";
 export { ElfError, parseElf } from "./lib/elf/mod.ts";
@@ -65,4 +67,15 @@ export {
   type StartOptions,
   startProgram,
 } from "./lib/run/mod.ts";
+export {
+  type BundleOptions,
+  type BundleResult,
+  bundleTool,
+  describeTool,
+  type EmbeddedTool,
+  readEmbeddedTool,
+  StandaloneError,
+  toolHandler,
+  type ToolPayload,
+} from "./lib/standalone/mod.ts";
 export { VERSION } from "./version.ts";

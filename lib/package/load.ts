@@ -8,6 +8,11 @@ import { PackageError } from "./errors.ts";
  */
 export async function loadPackage(source: string | Record<string, unknown>): Promise<Package> {
   if (typeof source !== "string") return decodePackage(source);
+  return await packageFromText(await readPackageText(source), source);
+}
+
+/** The text of a package at a file path, an http(s) URL or `-` (stdin), undecoded. */
+export async function readPackageText(source: string): Promise<string> {
   let text: string;
   if (/^https?:\/\//.test(source)) {
     let res: Response;
@@ -27,6 +32,14 @@ export async function loadPackage(source: string | Record<string, unknown>): Pro
       throw new PackageError(`${source}: ${why}`);
     }
   }
+  return text;
+}
+
+/**
+ * Decodes a package from its JSON or YAML text; `source` names it in errors, and its ending
+ * (`.json`, `.yaml`) picks the format when it has one.
+ */
+export async function packageFromText(text: string, source: string): Promise<Package> {
   const format = /\.ya?ml$/.test(source) ? "yaml" : /\.json$/.test(source) ? "json" : undefined;
   try {
     return decodePackage(await parsePackageText(text, format));

@@ -152,12 +152,19 @@ function decodeArgs(
   return args;
 }
 
-/** The help or version text when the program flags ask for it, else undefined. */
-export function programInfo(pkg: Package, programArgs: string[]): string | undefined {
+/**
+ * The help or version text when the program flags ask for it, else undefined; `command` is
+ * the usage line's command (default `ecli run <package>`).
+ */
+export function programInfo(
+  pkg: Package,
+  programArgs: string[],
+  command?: string,
+): string | undefined {
   const { btf } = readBpfObject(pkg.object);
   const flags = programFlags(pkg.meta, btf);
   const parsed = parseProgramArgs(flags, programArgs);
-  if (parsed.help) return formatProgramHelp(pkg.meta, flags);
+  if (parsed.help) return formatProgramHelp(pkg.meta, flags, command);
   if (parsed.version) return formatProgramVersion(pkg.meta);
   return undefined;
 }
@@ -307,7 +314,10 @@ export function printingConsumer(btf: Btf, format: OutputFormat, out: Output) {
 }
 
 /** What `runPackage` adds to `startProgram`: signals, and the help/version flags. */
-export type RunOptions = StartOptions;
+export interface RunOptions extends StartOptions {
+  /** The command `--help`'s usage line shows (default `ecli run <package>`). */
+  helpCommand?: string;
+}
 
 /**
  * Runs a package to the end, as `ecli run` does: `--help`/`--version` print and return;
@@ -315,7 +325,7 @@ export type RunOptions = StartOptions;
  * detach everything. Errors are thrown after teardown.
  */
 export async function runPackage(pkg: Package, opts: RunOptions = {}): Promise<RunSummary> {
-  const info = programInfo(pkg, opts.programArgs ?? []);
+  const info = programInfo(pkg, opts.programArgs ?? [], opts.helpCommand);
   if (info !== undefined) {
     const out = opts.out ?? new FdOutput();
     out.write(info + "\n");
