@@ -39,7 +39,10 @@ Commands:
   run [OPTIONS] <package> [PROGRAM FLAGS]       load, attach and print the package's events
   compile [OPTIONS] <prog.bpf.c> [<event.h>]   compile into a package (same as ecc)
   info <package.json|package.yaml|URL|->       summarise a package: programs, maps, flags, events
-  bundle <package> [--handler F] [-o TOOL]     make a standalone tool: this executable + the package
+  bundle <package|script.ts> [--handler F] [-o TOOL]  make a standalone tool: this executable + the package
+  <script.ts> [FLAGS]                          run a one-file script (BPF C in bpf\`...\` + its handler)
+  types <script.ts>                            write <script>.d.ts beside it: its event types and bpf\`\`
+  build <script.ts> [-o FILE]                  write the script's package (<script>.package.json)
 
 Options:
   -h, --help       print this help
@@ -136,6 +139,15 @@ async function writeTool(
 ): Promise<void> {
   const started = performance.now();
   const { bundleTool } = await import("./mod.ts");
+  if (isScript(o.package)) {
+    if (o.handler !== undefined || o.evalCode !== undefined) {
+      throw new UsageError(
+        `${o.package} is its own handler: --handler and -e do not go with a script`,
+      );
+    }
+    o = { ...o, handler: o.package, package: (await scriptBuild(o.package)).package };
+    o.output ??= basename(o.handler!).replace(/\.[^.]+$/, "");
+  }
   const r = await bundleTool({ ...o, base: toolBase(o.base), version: VERSION });
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
   console.error(
@@ -309,9 +321,16 @@ async function runMain(args: string[], tool?: ToolRun): Promise<number> {
   }
   const { evalHandler, handlerConsumer, loadHandler, loadPackage, mapHandles, runPackage } =
     await import("./mod.ts");
-  const pkg = tool?.pkg ?? await loadPackage(r.pkg);
+  const script = tool === undefined && isScript(r.pkg) ? r.pkg : undefined;
+  if (script !== undefined && (r.handler !== undefined || r.evalCode !== undefined)) {
+    throw new UsageError(`${script} is its own handler: --handler and -e do not go with a script`);
+  }
+  const pkg = tool?.pkg ??
+    await loadPackage(script !== undefined ? (await scriptBuild(script)).package : r.pkg);
   // The handler loads before anything is attached: a broken module costs nothing.
-  const handler = r.handler !== undefined
+  const handler = script !== undefined
+    ? await (await import("./lib/handler/mod.ts")).loadScriptHandler(script)
+    : r.handler !== undefined
     ? await loadHandler(r.handler)
     : r.evalCode !== undefined
     ? await evalHandler(r.evalCode)
@@ -325,7 +344,7 @@ async function runMain(args: string[], tool?: ToolRun): Promise<number> {
     durationMs: r.duration !== undefined ? r.duration * 1000 : undefined,
     count: r.count,
     log,
-    helpCommand: tool?.name,
+    helpCommand: tool?.name ?? (script !== undefined ? basename(script) : undefined),
     consumer: handler &&
       handlerConsumer(handler, {
         format,
@@ -336,6 +355,58 @@ async function runMain(args: string[], tool?: ToolRun): Promise<number> {
       }),
   });
   return summary.code;
+}
+
+/** Whether `arg` names a one-file script (by its ending) rather than a package. */
+function isScript(arg: string): boolean {
+  return /\.(?:[cm]?ts|[cm]?js|tsx|jsx)$/.test(arg) && !/^https?:\/\//.test(arg);
+}
+
+/** A script's package, compiled on first use and cached by content. */
+async function scriptBuild(script: string) {
+  const { buildScript } = await import("./compile/mod.ts");
+  return await buildScript(script, {
+    log: process.argv.includes("--verbose") ? (l) => console.error(l) : undefined,
+  });
+}
+
+/** `ecli types script.ts`: the script's types beside it, for editors and `deno check`. */
+async function typesMain(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) return print("Usage: ecli types <script.ts>   (writes <script>.d.ts beside it)");
+  if (positionals.length !== 1) throw new UsageError("expected one script");
+  const { scriptTypes } = await import("./compile/mod.ts");
+  const build = await scriptBuild(positionals[0]);
+  const out = join(dirname(positionals[0]), `${build.name}.d.ts`);
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(out, scriptTypes(build));
+  console.error(`ecli: wrote ${out}`);
+  return 0;
+}
+
+/** `ecli build script.ts [-o FILE]`: the script's package, to ship or run without the C. */
+async function buildMain(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    return print(
+      "Usage: ecli build <script.ts> [-o FILE]   (default: <script>.package.json beside it)",
+    );
+  }
+  if (positionals.length !== 1) throw new UsageError("expected one script");
+  const build = await scriptBuild(positionals[0]);
+  const out = values.output ?? join(dirname(positionals[0]), `${build.name}.package.json`);
+  const { copyFileSync } = await import("node:fs");
+  copyFileSync(build.package, out);
+  console.error(`ecli: wrote ${out}${build.cached ? " (from the build cache)" : ""}`);
+  return 0;
 }
 
 async function infoMain(args: string[]): Promise<number> {
@@ -393,6 +464,10 @@ async function main(argv: string[], tool?: EmbeddedTool): Promise<number> {
       return await infoMain(rest);
     case "bundle":
       return await bundleMain(rest);
+    case "types":
+      return await typesMain(rest);
+    case "build":
+      return await buildMain(rest);
     case "-V":
     case "--version":
       return print(await versionLine());
@@ -401,6 +476,8 @@ async function main(argv: string[], tool?: EmbeddedTool): Promise<number> {
     case "--help":
       return print(ECLI_USAGE);
     default:
+      // `ecli script.ts [flags]`, and what a `#!/usr/bin/env -S ecli` shebang runs.
+      if (isScript(cmd)) return await runMain(argv);
       throw new UsageError(`unknown command '${cmd}'`);
   }
 }

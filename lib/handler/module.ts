@@ -46,8 +46,32 @@ export function validateHandler(value: unknown, source: string): HandlerObject {
   return typeof h === "function" ? { event: h as HandlerObject["event"] } : h as HandlerObject;
 }
 
+/**
+ * Defines the global `bpf` template tag one-file scripts hold their C in (`bpf\`...\``): at run
+ * time it only returns the text, which ecli has already compiled.
+ */
+export function installBpfTag(): void {
+  (globalThis as { bpf?: unknown }).bpf ??= (s: TemplateStringsArray, ...v: unknown[]) =>
+    String.raw(s, ...v);
+}
+
+/**
+ * Imports a one-file script (its `bpf\`...\`` C already built) and returns its handler: the
+ * default export, validated as for `--handler`, or undefined when it has none (events print).
+ */
+export async function loadScriptHandler(path: string): Promise<HandlerObject | undefined> {
+  installBpfTag();
+  const mod = await importHandlerModule(path);
+  return mod.default === undefined ? undefined : validateHandler(mod.default, path);
+}
+
 /** Imports a handler module (TypeScript or JavaScript, no build step) and validates it. */
 export async function loadHandler(path: string): Promise<HandlerObject> {
+  const mod = await importHandlerModule(path);
+  return validateHandler(mod.default, path);
+}
+
+async function importHandlerModule(path: string): Promise<{ default?: unknown }> {
   const abs = resolve(path);
   if (!existsSync(abs)) throw new HandlerError(`${path}: no such file`);
   let mod: { default?: unknown };
@@ -59,7 +83,7 @@ export async function loadHandler(path: string): Promise<HandlerObject> {
       userStack(e),
     );
   }
-  return validateHandler(mod.default, path);
+  return mod;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { evalHandler, type HandlerObject, loadHandler } from "../handler/mod.ts";
+import { evalHandler, type HandlerObject, installBpfTag, loadHandler } from "../handler/mod.ts";
 import type { ToolPayload } from "./payload.ts";
 
 /**
@@ -12,6 +12,7 @@ import type { ToolPayload } from "./payload.ts";
 export async function toolHandler(payload: ToolPayload): Promise<HandlerObject | undefined> {
   if (payload.eval !== undefined) return await evalHandler(payload.eval);
   if (!payload.handler) return undefined;
+  installBpfTag(); // a bundled one-file script still holds its bpf`...` C
   const dir = mkdtempSync(join(tmpdir(), "ecli-tool-"));
   const file = join(dir, payload.handler.source.replace(/\.[cm]?[jt]sx?$/, "") + ".mjs");
   writeFileSync(file, payload.handler.code);
