@@ -238,7 +238,18 @@ Options (before or after the package; '--' ends them):
       --on-error <stop|continue>  what a handler exception does (default: stop, exit 1)
       --queue <N>       events held while an async handler awaits (default 10000);
                         more are dropped and counted
-  -h, --help            print this help`;
+      --filter <EXPR>   only events for which the TypeScript expression over e holds
+                        (e.g. 'e.ret < 0 && e.comm != "sshd"')
+      --fields <A,B,..> print only these fields, in this order
+      --format <F>      table (default), json, csv, tsv or logfmt
+      --exec <CMD>      run CMD per event, {field} replaced by the field's value (each
+                        word stays one argument; no shell), instead of printing
+  -P, --max-procs <N>   --exec commands running at once (default 1)
+      --output <FILE>   write to FILE instead of stdout
+  -h, --help            print this help
+
+Order: --filter, then the handler (--handler, -e, or a script's), then --fields, then
+--format or --exec.`;
 
 /** ecli's own options of `run`; everything else after the package goes to the program. */
 interface RunArgs {
@@ -251,9 +262,17 @@ interface RunArgs {
   evalCode?: string;
   onError?: "stop" | "continue";
   queue?: number;
+  filter?: string;
+  fields?: string[];
+  format?: "plain" | "json" | "csv" | "tsv" | "logfmt";
+  exec?: string;
+  maxProcs?: number;
+  output?: string;
   help: boolean;
   programArgs: string[];
 }
+
+const FORMATS = { table: "plain", json: "json", csv: "csv", tsv: "tsv", logfmt: "logfmt" } as const;
 
 function positiveNumber(flag: string, text: string | undefined, integer: boolean): number {
   const n = Number(text);
@@ -296,7 +315,23 @@ function splitRunArgs(args: string[], packageGiven = false): RunArgs {
     else if (name === "--handler") r.handler = required("--handler", value());
     else if (name === "--queue") r.queue = positiveNumber("--queue", value(), true);
     else if (name === "-e" || name === "--eval") r.evalCode = required(name, value());
-    else if (name === "--on-error") {
+    else if (name === "--filter") r.filter = required(name, value());
+    else if (name === "--exec") r.exec = required(name, value());
+    else if (name === "--output") r.output = required(name, value());
+    else if (name === "-P" || name === "--max-procs") {
+      r.maxProcs = positiveNumber(name, value(), true);
+    } else if (name === "--fields") {
+      r.fields = required(name, value()).split(",").map((f) => f.trim());
+      if (r.fields.some((f) => f === "")) {
+        throw new UsageError(`--fields takes names separated by commas, got '${r.fields}'`);
+      }
+    } else if (name === "--format") {
+      const v = required(name, value());
+      if (!(v in FORMATS)) {
+        throw new UsageError(`--format takes ${Object.keys(FORMATS).join(", ")}, got '${v}'`);
+      }
+      r.format = FORMATS[v as keyof typeof FORMATS];
+    } else if (name === "--on-error") {
       const v = value();
       if (v !== "stop" && v !== "continue") {
         throw new UsageError(`--on-error takes stop or continue, got '${v ?? ""}'`);
@@ -335,8 +370,9 @@ async function runMain(args: string[], tool?: ToolRun): Promise<number> {
     : r.evalCode !== undefined
     ? await evalHandler(r.evalCode)
     : tool?.handler;
-  const format = r.json ? "json" : "plain";
+  const format = r.json ? "json" : r.format === "json" ? "json" : "plain";
   const log = (line: string) => console.error(line);
+  const pipeline = await scriptingOptions(r, pkg, handler !== undefined, log);
   const summary = await runPackage(pkg, {
     programArgs: r.programArgs,
     format,
@@ -345,8 +381,10 @@ async function runMain(args: string[], tool?: ToolRun): Promise<number> {
     count: r.count,
     log,
     helpCommand: tool?.name ?? (script !== undefined ? basename(script) : undefined),
-    consumer: handler &&
-      handlerConsumer(handler, {
+    out: pipeline.out,
+    consumer: (handler ?? pipeline.handler) &&
+      handlerConsumer(handler ?? pipeline.handler!, {
+        ...pipeline.options,
         format,
         onError: r.onError,
         queueLimit: r.queue,
@@ -355,6 +393,66 @@ async function runMain(args: string[], tool?: ToolRun): Promise<number> {
       }),
   });
   return summary.code;
+}
+
+/**
+ * What `--filter`, `--fields`, `--format`, `--exec` and `--output` add to a run: options of the
+ * handler consumer (with a pass-through handler when the user gave none) and the output. The
+ * fields they name are checked against the event types first when no handler reshapes events.
+ */
+async function scriptingOptions(
+  r: RunArgs,
+  pkg: Package,
+  hasHandler: boolean,
+  log: (line: string) => void,
+) {
+  const {
+    compileFilter,
+    makeExecSink,
+    parseCommandTemplate,
+    PASS_EVENTS,
+    templateFields,
+    FdOutput,
+  } = await import("./mod.ts");
+  const used = r.filter !== undefined || r.fields !== undefined || r.exec !== undefined ||
+    (r.format !== undefined && r.format !== "plain" && r.format !== "json");
+  if (r.maxProcs !== undefined && r.exec === undefined) throw new UsageError("-P goes with --exec");
+  if (r.exec !== undefined && r.format !== undefined) {
+    throw new UsageError("--exec runs a command instead of printing: it does not go with --format");
+  }
+  if (!hasHandler) {
+    const known = new Set(pkg.meta.export_types.flatMap((t) => t.members.map((m) => m.name)));
+    const named = [
+      ...(r.fields ?? []),
+      ...(r.exec ? templateFields(parseCommandTemplate(r.exec)) : []),
+    ];
+    for (const f of named) {
+      if (!known.has(f)) {
+        throw new UsageError(`unknown field '${f}' (the events have: ${[...known].join(", ")})`);
+      }
+    }
+  }
+  let out;
+  if (r.output !== undefined) {
+    const { openSync } = await import("node:fs");
+    try {
+      out = new FdOutput(openSync(r.output, "w"));
+    } catch (e) {
+      throw new UsageError(`--output ${r.output}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    }
+  }
+  return {
+    out,
+    handler: used ? PASS_EVENTS : undefined,
+    options: {
+      filter: r.filter !== undefined ? await compileFilter(r.filter) : undefined,
+      fields: r.fields,
+      emitFormat: r.format,
+      sink: r.exec !== undefined
+        ? makeExecSink(r.exec, { concurrency: r.maxProcs, log })
+        : undefined,
+    },
+  };
 }
 
 /** Whether `arg` names a one-file script (by its ending) rather than a package. */

@@ -37,14 +37,23 @@ export {
 export { type Btf, BtfError, parseBtf, readBpfObject, typeName } from "./lib/btf/mod.ts";
 export { ElfError, parseElf } from "./lib/elf/mod.ts";
 export {
+  compileFilter,
   evalHandler,
+  type ExecSink,
   type Handler,
   type HandlerContext,
   HandlerError,
   type HandlerHooks,
   loadHandler,
+  makeExecSink,
+  makeShell,
   type MapHandle,
+  parseCommandTemplate,
   type SampleEntry,
+  type Shell,
+  shellQuote,
+  type ShellResult,
+  templateFields,
 } from "./lib/handler/mod.ts";
 export {
   type ConsumerSetup,
@@ -55,6 +64,7 @@ export {
   MemoryOutput,
   type Output,
   type OutputFormat,
+  PASS_EVENTS,
   Program,
   type ProgramOptions,
   run,
