@@ -154,7 +154,7 @@ export async function buildScript(
 const BPF_GLOBAL = `
 declare global {
   /** An ecli script's BPF C source: ecli compiles it (cached) before the script runs. */
-  const bpf: (source: TemplateStringsArray) => string;
+  function bpf(source: TemplateStringsArray): string;
 }
 `;
 
