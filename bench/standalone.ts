@@ -10,11 +10,11 @@ import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBinary } from "../tools/build.ts";
+import { median, timeToAttached as toAttached } from "./attach_time.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const runs = Number(Deno.args[0] ?? 5);
 const out = mkdtempSync(join(tmpdir(), "standalone-bench-"));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function check(cmd: string, args: string[]): Promise<number> {
   const t0 = performance.now();
@@ -23,27 +23,6 @@ async function check(cmd: string, args: string[]): Promise<number> {
     throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
   }
   return performance.now() - t0;
-}
-
-/** Milliseconds from spawn to ` attached, printing ` on stderr; then SIGINT and wait. */
-async function toAttached(cmd: string, args: string[]): Promise<number> {
-  const t0 = performance.now();
-  const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).spawn();
-  const dec = new TextDecoder();
-  let err = "";
-  let ms = NaN;
-  for await (const chunk of child.stderr) {
-    err += dec.decode(chunk, { stream: true });
-    if (Number.isNaN(ms) && err.includes(" attached, printing ")) {
-      ms = performance.now() - t0;
-      child.kill("SIGINT");
-    }
-  }
-  const { code } = await child.status;
-  if (Number.isNaN(ms) || code !== 0) {
-    throw new Error(`${cmd}: exit ${code} before attaching: ${err}`);
-  }
-  return ms;
 }
 
 const ecli = ensureBinary();
