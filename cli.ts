@@ -108,6 +108,11 @@ Options (before or after the package; '--' ends them):
       --on-error <stop|continue>  what a handler exception does (default: stop, exit 1)
       --queue <N>       events held while an async handler awaits (default 10000);
                         more are dropped and counted
+      --metrics <HOST:PORT>       serve GET /metrics (Prometheus text, OpenMetrics on Accept)
+      --metrics-config <FILE>     YAML: rename metrics, pick or relabel fields, count events
+      --metrics-max-series <N>    series per metric before label sets are dropped (default 1000)
+      --otlp <URL>                push the same metrics as OTLP/HTTP JSON (e.g. http://127.0.0.1:4318)
+      --otlp-interval <S>         seconds between OTLP pushes (default 60)
   -h, --help            print this help`;
 
 /** ecli's own options of `run`; everything else after the package goes to the program. */
@@ -121,6 +126,11 @@ interface RunArgs {
   evalCode?: string;
   onError?: "stop" | "continue";
   queue?: number;
+  metrics?: string;
+  metricsConfig?: string;
+  metricsMaxSeries?: number;
+  otlp?: string;
+  otlpInterval?: number;
   help: boolean;
   programArgs: string[];
 }
@@ -159,6 +169,12 @@ function splitRunArgs(args: string[]): RunArgs {
     else if (name === "--handler") r.handler = required("--handler", value());
     else if (name === "--queue") r.queue = positiveNumber("--queue", value(), true);
     else if (name === "-e" || name === "--eval") r.evalCode = required(name, value());
+    else if (name === "--metrics") r.metrics = required(name, value());
+    else if (name === "--metrics-config") r.metricsConfig = required(name, value());
+    else if (name === "--metrics-max-series") {
+      r.metricsMaxSeries = positiveNumber(name, value(), true);
+    } else if (name === "--otlp") r.otlp = required(name, value());
+    else if (name === "--otlp-interval") r.otlpInterval = positiveNumber(name, value(), false);
     else if (name === "--on-error") {
       const v = value();
       if (v !== "stop" && v !== "continue") {
@@ -182,8 +198,23 @@ async function runMain(args: string[]): Promise<number> {
   if (r.handler !== undefined && r.evalCode !== undefined) {
     throw new UsageError("--handler and -e are alternatives; give one");
   }
-  const { evalHandler, handlerConsumer, loadHandler, loadPackage, mapHandles, runPackage } =
-    await import("./mod.ts");
+  const {
+    evalHandler,
+    handlerConsumer,
+    loadHandler,
+    loadPackage,
+    mapHandles,
+    printingConsumer,
+    runPackage,
+    startRunMetrics,
+  } = await import("./mod.ts");
+  const wantsMetrics = [r.metrics, r.metricsConfig, r.metricsMaxSeries, r.otlp, r.otlpInterval]
+    .some((v) => v !== undefined);
+  if (wantsMetrics && r.metrics === undefined && r.otlp === undefined) {
+    throw new UsageError(
+      "--metrics-config, --metrics-max-series and --otlp-interval need --metrics or --otlp",
+    );
+  }
   const pkg = await loadPackage(r.pkg);
   // The handler loads before anything is attached: a broken module costs nothing.
   const handler = r.handler !== undefined
@@ -193,6 +224,25 @@ async function runMain(args: string[]): Promise<number> {
     : undefined;
   const format = r.json ? "json" : "plain";
   const log = (line: string) => console.error(line);
+  // Bound before the programs attach: a busy port or a bad config costs nothing.
+  const metrics = wantsMetrics
+    ? await startRunMetrics({
+      listen: r.metrics,
+      otlp: r.otlp,
+      otlpIntervalMs: r.otlpInterval !== undefined ? r.otlpInterval * 1000 : undefined,
+      configPath: r.metricsConfig,
+      maxSeries: r.metricsMaxSeries,
+      log,
+    })
+    : undefined;
+  const consumer = handler &&
+    handlerConsumer(handler, {
+      format,
+      onError: r.onError,
+      queueLimit: r.queue,
+      log,
+      maps: mapHandles,
+    });
   const summary = await runPackage(pkg, {
     programArgs: r.programArgs,
     format,
@@ -200,15 +250,10 @@ async function runMain(args: string[]): Promise<number> {
     durationMs: r.duration !== undefined ? r.duration * 1000 : undefined,
     count: r.count,
     log,
-    consumer: handler &&
-      handlerConsumer(handler, {
-        format,
-        onError: r.onError,
-        queueLimit: r.queue,
-        log,
-        maps: mapHandles,
-      }),
-  });
+    consumer: metrics
+      ? metrics.consumer(consumer ?? ((s) => printingConsumer(s.btf, format, s.out)()))
+      : consumer,
+  }).finally(() => metrics?.close());
   return summary.code;
 }
 

@@ -53,6 +53,7 @@ export {
   MemoryOutput,
   type Output,
   type OutputFormat,
+  printingConsumer,
   Program,
   type ProgramOptions,
   run,
@@ -65,4 +66,15 @@ export {
   type StartOptions,
   startProgram,
 } from "./lib/run/mod.ts";
+export {
+  MetricRegistry,
+  MetricsError,
+  parseMetricsConfig,
+  renderMetrics,
+  type RunMetrics,
+  type RunMetricsOptions,
+  scrape,
+  serveMetrics,
+  startRunMetrics,
+} from "./lib/metrics/mod.ts";
 export { VERSION } from "./version.ts";
