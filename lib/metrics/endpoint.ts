@@ -29,7 +29,7 @@ export function parseListenAddress(text: string, flag = "--metrics"): ListenAddr
   if (!Number.isInteger(port) || port > 65535) {
     throw new MetricsError(`${flag} '${text}': port must be 0-65535`);
   }
-  return { host: m[1] ?? (m[2] || "127.0.0.1"), port };
+  return { host: m[1] || m[2] || "127.0.0.1", port };
 }
 
 /** A scrape's reply. */
