@@ -54,10 +54,6 @@ export async function startRunMetrics(opts: RunMetricsOptions): Promise<RunMetri
     : { maps: {}, events: {} };
   const registry = new MetricRegistry({ maxSeries: opts.maxSeries ?? config.max_series });
   const endpoint = address ? await serveMetrics(address, () => [registry]) : undefined;
-  if (endpoint) {
-    const { host, port } = endpoint.address;
-    log(`ecli: metrics on http://${host.includes(":") ? `[${host}]` : host}:${port}/metrics`);
-  }
   const pusher = url
     ? new OtlpPusher(url, () => [registry], opts.otlpIntervalMs ?? DEFAULT_OTLP_INTERVAL_MS, log)
     : undefined;
@@ -69,6 +65,11 @@ export async function startRunMetrics(opts: RunMetricsOptions): Promise<RunMetri
       const wrapped = metricsConsumer(registry, config, inner);
       return (setup) => {
         const c = wrapped(setup);
+        // Said once the config has been checked against the package: an error stays one line.
+        if (endpoint) {
+          const { host, port } = endpoint.address;
+          log(`ecli: metrics on http://${host.includes(":") ? `[${host}]` : host}:${port}/metrics`);
+        }
         pusher?.start();
         return c;
       };
