@@ -18,7 +18,7 @@ import {
   trigger,
   uniqueCopy,
 } from "../support/kernel.ts";
-import { compileExample, compileForTest } from "../support/build.ts";
+import { compileExample, seqmapPackage } from "../support/build.ts";
 import { freePort, type PromSample, startPrometheus } from "../support/prometheus.ts";
 
 const work = mkdtempSync(join(tmpdir(), "ecli-metrics-e2e-"));
@@ -136,47 +136,10 @@ hostKernelTest(
   },
 );
 
-const PROBE = `
-#include "vmlinux.h"
-#include <bpf/bpf_helpers.h>
-
-const volatile int target_pid = 0;
-unsigned int next_key = 0;
-
-/// Calls per sequence number
-/// @sample {"interval": 300}
-/// @metric counter
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, unsigned int);
-	__type(value, unsigned long long);
-} calls SEC(".maps");
-
-SEC("tracepoint/syscalls/sys_enter_getpid")
-int on_getpid(void *ctx)
-{
-	unsigned long long one = 1;
-	unsigned int k;
-
-	if ((bpf_get_current_pid_tgid() >> 32) != target_pid)
-		return 0;
-	k = next_key++; /* one generator thread: no race to guard */
-	bpf_map_update_elem(&calls, &k, &one, BPF_ANY);
-	return 0;
-}
-
-char LICENSE[] SEC("license") = "GPL";
-`;
-
 hostKernelTest(
   "--metrics-max-series: a map with 300 keys stays at 100 series, overflow counted",
   async () => {
-    const dir = join(work, "metricsprobe");
-    Deno.mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "metricsprobe.bpf.c"), PROBE);
-    const pkg = (await compileForTest({ source: join(dir, "metricsprobe.bpf.c"), outputDir: dir }))
-      .files.package!;
+    const pkg = await seqmapPackage(join(work, "seqmap"));
     const gen = startGenerator(buildHostTool("getpid_gen", GETPID_GENERATOR));
     const port = freePort();
     const prom = await startPrometheus([`127.0.0.1:${port}`]);
@@ -194,14 +157,14 @@ hostKernelTest(
       await gen.round(300);
       // The table shows all 300 keys; the metric keeps 100 of them.
       await waitFor(run, (o) => (o.match(/^\d+ +1$/gm) ?? []).length >= 300, 5000);
-      const dropped = `ecli_metrics_series_dropped_total{metric="metricsprobe_calls"}`;
+      const dropped = `ecli_metrics_series_dropped_total{metric="seqmap_calls"}`;
       const r = await prom.waitFor(dropped, (s) => value(s) >= 200);
       assert.ok(value(r) >= 200, JSON.stringify(r));
-      assert.equal(value(await prom.query("count(metricsprobe_calls_total)")), 100);
-      assert.equal(value(await prom.query("sum(metricsprobe_calls_total)")), 100);
+      assert.equal(value(await prom.query("count(seqmap_calls_total)")), 100);
+      assert.equal(value(await prom.query("sum(seqmap_calls_total)")), 100);
       const help = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      assert.match(help, /^# HELP metricsprobe_calls_total Calls per sequence number$/m);
-      assert.match(help, /^# TYPE metricsprobe_calls_total counter$/m);
+      assert.match(help, /^# HELP seqmap_calls_total Calls per sequence number$/m);
+      assert.match(help, /^# TYPE seqmap_calls_total counter$/m);
     } finally {
       const r = await run.stop();
       await gen.close();

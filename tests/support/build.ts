@@ -101,3 +101,15 @@ export async function compileExample(name: string, outDir: string): Promise<stri
   });
   return r.files.package!;
 }
+
+/**
+ * Compiles `tests/support/seqmap.bpf.c` (a hash map with one key per getpid(2) call of
+ * `--target_pid`) into `outDir` and returns its package path.
+ */
+export async function seqmapPackage(outDir: string): Promise<string> {
+  const r = await compileForTest({
+    source: `${ROOT}/tests/support/seqmap.bpf.c`,
+    outputDir: outDir,
+  });
+  return r.files.package!;
+}
