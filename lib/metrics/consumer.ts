@@ -55,13 +55,18 @@ export function metricsConsumer(
     // `readsize.bpf.o` opens as `readsize_bpf`: the metric prefix is `readsize`.
     const objectName = setup.object.name.replace(/_bpf$/, "");
     const labelsOf = (plan: ExportPlan): Labels => ({ map: plan.map.name });
-    const decodeErrors = (plan: ExportPlan) => () =>
-      registry.inc(
+    // Every export map's counter exists from the start: a scrape reads 0, not nothing.
+    const decodeErrors = (plan: ExportPlan) => {
+      const s = registry.scalar(
         RUN_METRICS.decodeErrors,
+        "counter",
         labelsOf(plan),
-        1,
         "Records or map entries that could not be decoded into metrics",
       );
+      return () => {
+        if (s) s.value++;
+      };
+    };
     type Tap = {
       /** The series counting this map's records. */
       events?: ScalarSeries;
@@ -70,6 +75,7 @@ export function metricsConsumer(
     };
     const taps = new Map<ExportPlan, Tap>();
     for (const plan of all) {
+      const onError = decodeErrors(plan);
       if (plan.kind === "sample") {
         const cfg = config.maps[plan.map.name];
         if (cfg?.disabled) continue;
@@ -82,7 +88,7 @@ export function metricsConsumer(
             keyTypeId: plan.keyTypeId,
             valueTypeId: plan.valueTypeId,
             config: cfg,
-            decodeError: decodeErrors(plan),
+            decodeError: onError,
           }),
         });
         continue;
@@ -124,7 +130,6 @@ export function metricsConsumer(
       const help = cfg.help ??
         `Events of map '${plan.map.name}' by ${[...renames.keys()].join(", ")}`;
       const labelNames = new Map([...renames].map(([f, l]) => [f, sanitizeName(l, true)]));
-      const onError = decodeErrors(plan);
       taps.set(plan, {
         events,
         record: (view, offset, length) => {

@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli, startRun, waitFor } from "../support/cli.ts";
+import { jsonLines, runCli, startRun, waitFor } from "../support/cli.ts";
 import {
   buildHostTool,
   GETPID_GENERATOR,
@@ -18,20 +18,12 @@ import {
   trigger,
   uniqueCopy,
 } from "../support/kernel.ts";
-import { compileExample, seqmapPackage } from "../support/build.ts";
+import { exampleCache, seqmapPackage } from "../support/build.ts";
 import { freePort, type PromSample, startPrometheus } from "../support/prometheus.ts";
 
 const work = mkdtempSync(join(tmpdir(), "ecli-metrics-e2e-"));
 
-const packages = new Map<string, Promise<string>>();
-function example(name: string): Promise<string> {
-  if (!packages.has(name)) packages.set(name, compileExample(name, work));
-  return packages.get(name)!;
-}
-
-function jsonLines(text: string): Record<string, unknown>[] {
-  return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
-}
+const example = exampleCache(work);
 
 /** The rows `[high, count]` of the last histogram printed for `key = <pid>` in `text`. */
 function lastHistogram(text: string, pid: number): [number, number][] {

@@ -113,3 +113,15 @@ export async function seqmapPackage(outDir: string): Promise<string> {
   });
   return r.files.package!;
 }
+
+/**
+ * `compileExample` into `outDir`, once per example name and lazily (a skipped suite compiles
+ * nothing): returns the function that gives an example's package path.
+ */
+export function exampleCache(outDir: string): (name: string) => Promise<string> {
+  const packages = new Map<string, Promise<string>>();
+  return (name) => {
+    if (!packages.has(name)) packages.set(name, compileExample(name, outDir));
+    return packages.get(name)!;
+  };
+}
