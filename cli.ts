@@ -108,11 +108,11 @@ Options (before or after the package; '--' ends them):
       --on-error <stop|continue>  what a handler exception does (default: stop, exit 1)
       --queue <N>       events held while an async handler awaits (default 10000);
                         more are dropped and counted
-      --metrics <HOST:PORT>       serve GET /metrics (Prometheus text, OpenMetrics on Accept)
-      --metrics-config <FILE>     YAML: rename metrics, pick or relabel fields, count events
-      --metrics-max-series <N>    series per metric before label sets are dropped (default 1000)
-      --otlp <URL>                push the same metrics as OTLP/HTTP JSON (e.g. http://127.0.0.1:4318)
-      --otlp-interval <S>         seconds between OTLP pushes (default 60)
+      --metrics <HOST:PORT>     serve GET /metrics (Prometheus text; OpenMetrics on Accept)
+      --metrics-config <FILE>   YAML: rename metrics, pick or relabel fields, count events
+      --metrics-max-series <N>  series per metric before label sets are dropped (default 1000)
+      --otlp <URL>              push the same metrics as OTLP/HTTP JSON to URL/v1/metrics
+      --otlp-interval <S>       seconds between OTLP pushes (default 60; one more at exit)
   -h, --help            print this help`;
 
 /** ecli's own options of `run`; everything else after the package goes to the program. */
