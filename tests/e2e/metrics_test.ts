@@ -67,7 +67,7 @@ hostKernelTest(
       ]);
       // A round printed after dd exited holds its final counts (the map is never cleared).
       const seen = run.stdout().length;
-      await waitFor(run, (o) => o.slice(seen).includes(`key =  ${pid}\n`), 5000);
+      await waitFor(run, (o) => o.slice(seen).includes(`key =  ${pid}\n`), 10_000);
       const rows = lastHistogram(run.stdout(), pid);
       assert.ok(rows.some(([high, n]) => high === 8191 && n === 50), run.stdout());
       let cumulative = 0;
@@ -148,7 +148,7 @@ hostKernelTest(
       await run.attached;
       await gen.round(300);
       // The table shows all 300 keys; the metric keeps 100 of them.
-      await waitFor(run, (o) => (o.match(/^\d+ +1$/gm) ?? []).length >= 300, 5000);
+      await waitFor(run, (o) => (o.match(/^\d+ +1$/gm) ?? []).length >= 300, 10_000);
       const dropped = `ecli_metrics_series_dropped_total{metric="seqmap_calls"}`;
       const r = await prom.waitFor(dropped, (s) => value(s) >= 200);
       assert.ok(value(r) >= 200, JSON.stringify(r));
@@ -245,7 +245,7 @@ hostKernelTest(
       await run.attached;
       for (let i = 0; i < 5; i++) await trigger(marker.path);
       const mine = () => jsonLines(run.stdout()).filter((e) => e.comm === marker.comm);
-      await waitFor(run, () => mine().length === 10, 5000);
+      await waitFor(run, () => mine().length === 10, 10_000);
       assert.equal(mine().length, 10, "5 execs and 5 exits printed");
       const sel = `procsnoop_execs_total{comm="${marker.comm}"}`;
       const r = await prom.waitFor(`sum(${sel})`, (s) => value(s) === 10);
