@@ -147,7 +147,6 @@ if (mode === "live-json" || mode === "live-decode") {
         meta: pkg.meta,
         args: {},
         out: new FdOutput(devNull),
-        plans: [plan],
         stop: () => {},
       });
       onRecord = (view, offset, length) => consumer.recordAt!(plan, view, offset, length);

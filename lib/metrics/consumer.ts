@@ -50,7 +50,7 @@ export function metricsConsumer(
   inner: (setup: ConsumerSetup) => EventConsumer,
 ): (setup: ConsumerSetup) => EventConsumer {
   return (setup) => {
-    const all = setup.plans;
+    const all = setup.plans ?? [];
     checkConfigMaps(config, setup, all);
     // `readsize.bpf.o` opens as `readsize_bpf`: the metric prefix is `readsize`.
     const objectName = setup.object.name.replace(/_bpf$/, "");

@@ -81,8 +81,8 @@ export interface ConsumerSetup {
   args: Record<string, unknown>;
   /** Where output goes. */
   out: Output;
-  /** The maps whose data the run delivers. */
-  plans: ExportPlan[];
+  /** The maps whose data the run delivers (always set by `startProgram`). */
+  plans?: ExportPlan[];
   /** Ends the run; an error makes `done` reject with it. */
   stop(error?: Error): void;
 }
