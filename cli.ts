@@ -246,6 +246,11 @@ Options (before or after the package; '--' ends them):
                         word stays one argument; no shell), instead of printing
   -P, --max-procs <N>   --exec commands running at once (default 1)
       --output <FILE>   write to FILE instead of stdout
+      --metrics <HOST:PORT>     serve GET /metrics (Prometheus text; OpenMetrics on Accept)
+      --metrics-config <FILE>   YAML: rename metrics, pick or relabel fields, count events
+      --metrics-max-series <N>  series per metric before label sets are dropped (default 1000)
+      --otlp <URL>              push the same metrics as OTLP/HTTP JSON to URL/v1/metrics
+      --otlp-interval <S>       seconds between OTLP pushes (default 60; one more at exit)
   -h, --help            print this help
 
 Order: --filter, then the handler (--handler, -e, or a script's), then --fields, then
@@ -268,6 +273,11 @@ interface RunArgs {
   exec?: string;
   maxProcs?: number;
   output?: string;
+  metrics?: string;
+  metricsConfig?: string;
+  metricsMaxSeries?: number;
+  otlp?: string;
+  otlpInterval?: number;
   help: boolean;
   programArgs: string[];
 }
@@ -331,7 +341,13 @@ function splitRunArgs(args: string[], packageGiven = false): RunArgs {
         throw new UsageError(`--format takes ${Object.keys(FORMATS).join(", ")}, got '${v}'`);
       }
       r.format = FORMATS[v as keyof typeof FORMATS];
-    } else if (name === "--on-error") {
+    } else if (name === "--metrics") r.metrics = required(name, value());
+    else if (name === "--metrics-config") r.metricsConfig = required(name, value());
+    else if (name === "--metrics-max-series") {
+      r.metricsMaxSeries = positiveNumber(name, value(), true);
+    } else if (name === "--otlp") r.otlp = required(name, value());
+    else if (name === "--otlp-interval") r.otlpInterval = positiveNumber(name, value(), false);
+    else if (name === "--on-error") {
       const v = value();
       if (v !== "stop" && v !== "continue") {
         throw new UsageError(`--on-error takes stop or continue, got '${v ?? ""}'`);
@@ -354,8 +370,23 @@ async function runMain(args: string[], tool?: ToolRun): Promise<number> {
   if (r.handler !== undefined && r.evalCode !== undefined) {
     throw new UsageError("--handler and -e are alternatives; give one");
   }
-  const { evalHandler, handlerConsumer, loadHandler, loadPackage, mapHandles, runPackage } =
-    await import("./mod.ts");
+  const {
+    evalHandler,
+    handlerConsumer,
+    loadHandler,
+    loadPackage,
+    mapHandles,
+    printingConsumer,
+    runPackage,
+    startRunMetrics,
+  } = await import("./mod.ts");
+  const wantsMetrics = [r.metrics, r.metricsConfig, r.metricsMaxSeries, r.otlp, r.otlpInterval]
+    .some((v) => v !== undefined);
+  if (wantsMetrics && r.metrics === undefined && r.otlp === undefined) {
+    throw new UsageError(
+      "--metrics-config, --metrics-max-series and --otlp-interval need --metrics or --otlp",
+    );
+  }
   const script = tool === undefined && isScript(r.pkg) ? r.pkg : undefined;
   if (script !== undefined && (r.handler !== undefined || r.evalCode !== undefined)) {
     throw new UsageError(`${script} is its own handler: --handler and -e do not go with a script`);
@@ -373,6 +404,26 @@ async function runMain(args: string[], tool?: ToolRun): Promise<number> {
   const format = r.json ? "json" : r.format === "json" ? "json" : "plain";
   const log = (line: string) => console.error(line);
   const pipeline = await scriptingOptions(r, pkg, handler !== undefined, log);
+  // Bound before the programs attach: a busy port or a bad config costs nothing.
+  const metrics = wantsMetrics
+    ? await startRunMetrics({
+      listen: r.metrics,
+      otlp: r.otlp,
+      otlpIntervalMs: r.otlpInterval !== undefined ? r.otlpInterval * 1000 : undefined,
+      configPath: r.metricsConfig,
+      maxSeries: r.metricsMaxSeries,
+      log,
+    })
+    : undefined;
+  const consumer = (handler ?? pipeline.handler) &&
+    handlerConsumer(handler ?? pipeline.handler!, {
+      ...pipeline.options,
+      format,
+      onError: r.onError,
+      queueLimit: r.queue,
+      log,
+      maps: mapHandles,
+    });
   const summary = await runPackage(pkg, {
     programArgs: r.programArgs,
     format,
@@ -382,16 +433,10 @@ async function runMain(args: string[], tool?: ToolRun): Promise<number> {
     log,
     helpCommand: tool?.name ?? (script !== undefined ? basename(script) : undefined),
     out: pipeline.out,
-    consumer: (handler ?? pipeline.handler) &&
-      handlerConsumer(handler ?? pipeline.handler!, {
-        ...pipeline.options,
-        format,
-        onError: r.onError,
-        queueLimit: r.queue,
-        log,
-        maps: mapHandles,
-      }),
-  });
+    consumer: metrics
+      ? metrics.consumer(consumer ?? ((s) => printingConsumer(s.btf, format, s.out)()))
+      : consumer,
+  }).finally(() => metrics?.close());
   return summary.code;
 }
 

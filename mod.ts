@@ -65,6 +65,7 @@ export {
   type Output,
   type OutputFormat,
   PASS_EVENTS,
+  printingConsumer,
   Program,
   type ProgramOptions,
   run,
@@ -88,4 +89,15 @@ export {
   toolHandler,
   type ToolPayload,
 } from "./lib/standalone/mod.ts";
+export {
+  MetricRegistry,
+  MetricsError,
+  parseMetricsConfig,
+  renderMetrics,
+  type RunMetrics,
+  type RunMetricsOptions,
+  scrape,
+  serveMetrics,
+  startRunMetrics,
+} from "./lib/metrics/mod.ts";
 export { VERSION } from "./version.ts";

@@ -7,3 +7,5 @@ const { runEventsBench } = await import("./events.ts");
 await runEventsBench();
 await import("./standalone.ts");
 await import("./script.ts");
+const { runMetricsBench } = await import("./metrics.ts");
+await runMetricsBench();

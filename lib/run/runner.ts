@@ -35,6 +35,10 @@ export interface EventConsumer {
   recordAt?(plan: ExportPlan, view: DataView, offset: number, length: number): void;
   /** One sampling round of a sampled map. */
   sample(plan: ExportPlan, entries: SampledEntry[]): void;
+  /** `n` records the kernel reported lost (perf buffer full). */
+  lost?(plan: ExportPlan, n: number): void;
+  /** The export's reader woke (a poll of a ring/perf buffer, a sampling round). */
+  polled?(plan: ExportPlan): void;
   /** Called once after attach, before events are read (awaited). */
   start?(): Promise<void>;
   /** Called once after the last event, before teardown (awaited). */
@@ -77,6 +81,8 @@ export interface ConsumerSetup {
   args: Record<string, unknown>;
   /** Where output goes. */
   out: Output;
+  /** The maps whose data the run delivers (always set by `startProgram`). */
+  plans?: ExportPlan[];
   /** Ends the run; an error makes `done` reject with it. */
   stop(error?: Error): void;
 }
@@ -219,6 +225,7 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
       object: obj,
       args,
       out,
+      plans,
       stop: halt,
     });
   } catch (e) {
@@ -245,9 +252,11 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
           stopped: () => stop.signal.aborted,
           lost: (n) => {
             summary.lost += n;
+            consumer.lost?.(plan, n);
             log(`ecli: lost ${n} events (perf buffer of '${plan.map.name}' full)`);
           },
           timeoutMs: meta.poll_timeout_ms,
+          polled: consumer.polled && (() => consumer.polled!(plan)),
           flush: () => out.flush(),
         }));
       }
@@ -357,6 +366,7 @@ interface ReaderHooks {
   lost(n: number): void;
   timeoutMs: number;
   flush(): void;
+  polled?: () => void;
 }
 
 function makeReader(
@@ -375,6 +385,7 @@ function makeReader(
       run: (signal) =>
         sampler.run((entries) => {
           if (hooks.stopped()) return;
+          hooks.polled?.();
           consumer.sample(plan, entries);
           hooks.flush();
           hooks.counted();
@@ -387,7 +398,7 @@ function makeReader(
     consumer.record(plan, bytes);
     hooks.counted();
   };
-  const poll = { timeoutMs: hooks.timeoutMs };
+  const poll = { timeoutMs: hooks.timeoutMs, onPoll: hooks.polled };
   const recordAt = consumer.recordAt;
   const onRecordAt = recordAt
     ? (view: DataView, offset: number, length: number) => {
