@@ -34,6 +34,10 @@ Commands:
   run [OPTIONS] <package> [PROGRAM FLAGS]       load, attach and print the package's events
   compile [OPTIONS] <prog.bpf.c> [<event.h>]   compile into a package (same as ecc)
   info <package.json|package.yaml|URL|->       summarise a package: programs, maps, flags, events
+  push [OPTIONS] <IMAGE> <package|module.wasm> push a package or wasm module to a registry
+  pull [-o PATH] <IMAGE>                       pull one (IMAGE: host[:port]/name[:tag|@sha256:…])
+  login [-u USER] [--password-stdin] <REGISTRY>  store credentials (docker's config.json)
+  logout <REGISTRY>                            remove them
 
 Options:
   -h, --help       print this help
@@ -93,7 +97,7 @@ async function eccMain(args: string[]): Promise<number> {
   return 0;
 }
 
-const RUN_USAGE = `Usage: ecli run [OPTIONS] <package.json|package.yaml|URL|-> [PROGRAM FLAGS]
+const RUN_USAGE = `Usage: ecli run [OPTIONS] <package.json|package.yaml|URL|-|IMAGE> [PROGRAM FLAGS]
 
 Loads the package into the kernel, attaches its programs and prints its events until Ctrl-C.
 Program flags come from the program's variables: 'ecli run <package> --help' lists them.
@@ -108,6 +112,9 @@ Options (before or after the package; '--' ends them):
       --on-error <stop|continue>  what a handler exception does (default: stop, exit 1)
       --queue <N>       events held while an async handler awaits (default 10000);
                         more are dropped and counted
+  -p, --prog-type <T>   json, yaml, tar or wasm (default: from the name, content, media type)
+      --offline         an IMAGE (host[:port]/name:tag) from the cache only
+      --insecure        plain HTTP to a registry other than localhost/127.0.0.1
   -h, --help            print this help`;
 
 /** ecli's own options of `run`; everything else after the package goes to the program. */
@@ -121,6 +128,9 @@ interface RunArgs {
   evalCode?: string;
   onError?: "stop" | "continue";
   queue?: number;
+  progType?: string;
+  offline?: boolean;
+  insecure?: boolean;
   help: boolean;
   programArgs: string[];
 }
@@ -159,6 +169,10 @@ function splitRunArgs(args: string[]): RunArgs {
     else if (name === "--handler") r.handler = required("--handler", value());
     else if (name === "--queue") r.queue = positiveNumber("--queue", value(), true);
     else if (name === "-e" || name === "--eval") r.evalCode = required(name, value());
+    else if (name === "--prog-type" || (name === "-p" && r.pkg === undefined)) {
+      r.progType = required(name, value());
+    } else if (name === "--offline") r.offline = true;
+    else if (name === "--insecure") r.insecure = true;
     else if (name === "--on-error") {
       const v = value();
       if (v !== "stop" && v !== "continue") {
@@ -182,9 +196,15 @@ async function runMain(args: string[]): Promise<number> {
   if (r.handler !== undefined && r.evalCode !== undefined) {
     throw new UsageError("--handler and -e are alternatives; give one");
   }
-  const { evalHandler, handlerConsumer, loadHandler, loadPackage, mapHandles, runPackage } =
-    await import("./mod.ts");
-  const pkg = await loadPackage(r.pkg);
+  const { evalHandler, handlerConsumer, loadHandler, mapHandles, runPackage } = await import(
+    "./mod.ts"
+  );
+  // The program's type picks its handler: packages go on below, other types run themselves.
+  const program = await readProgramArg(r.pkg, r);
+  const { programHandler } = await import("./lib/source/mod.ts");
+  const kind = programHandler(program);
+  if (kind.run) return await kind.run(program, r.programArgs);
+  const pkg = await kind.toPackage!(program);
   // The handler loads before anything is attached: a broken module costs nothing.
   const handler = r.handler !== undefined
     ? await loadHandler(r.handler)
@@ -212,16 +232,39 @@ async function runMain(args: string[]): Promise<number> {
   return summary.code;
 }
 
+/** Reads a program argument (file, URL, stdin, OCI image) with `-p`/`--offline`/`--insecure`. */
+async function readProgramArg(
+  source: string,
+  o: { progType?: string; offline?: boolean; insecure?: boolean },
+) {
+  const { parseProgramType, readProgram } = await import("./lib/source/mod.ts");
+  const type = o.progType !== undefined ? parseProgramType(o.progType) : undefined;
+  return await readProgram(source, { type, offline: o.offline, insecure: o.insecure });
+}
+
 async function infoMain(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { help: { type: "boolean", short: "h" } },
+    options: {
+      help: { type: "boolean", short: "h" },
+      "prog-type": { type: "string", short: "p" },
+      offline: { type: "boolean" },
+      insecure: { type: "boolean" },
+    },
   });
-  if (values.help) return print("Usage: ecli info <package.json|package.yaml|URL|->");
+  if (values.help) {
+    return print(
+      "Usage: ecli info [-p TYPE] [--offline] [--insecure] <package.json|package.yaml|URL|-|IMAGE>",
+    );
+  }
   if (positionals.length !== 1) throw new UsageError("expected one package");
-  const { describePackage, loadPackage } = await import("./mod.ts");
-  console.log(describePackage(await loadPackage(positionals[0]), positionals[0]));
+  const program = await readProgramArg(positionals[0], {
+    ...values,
+    progType: values["prog-type"],
+  });
+  const { describeProgram } = await import("./lib/source/mod.ts");
+  console.log(await describeProgram(program));
   return 0;
 }
 
@@ -264,6 +307,14 @@ async function main(argv: string[]): Promise<number> {
       return await eccMain(rest);
     case "info":
       return await infoMain(rest);
+    case "push":
+      return await (await import("./cli/oci.ts")).pushMain(rest);
+    case "pull":
+      return await (await import("./cli/oci.ts")).pullMain(rest);
+    case "login":
+      return await (await import("./cli/oci.ts")).loginMain(rest);
+    case "logout":
+      return (await import("./cli/oci.ts")).logoutMain(rest);
     case "-V":
     case "--version":
       return print(await versionLine());
