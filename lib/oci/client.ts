@@ -1,4 +1,5 @@
 import { Buffer } from "node:buffer";
+import process from "node:process";
 import { type Credentials, credentialsFor } from "./credentials.ts";
 import { sha256Digest, verifyDigest } from "./digest.ts";
 import { OciError } from "./errors.ts";
@@ -32,6 +33,12 @@ export interface Descriptor {
   mediaType: string;
   /** Optional annotations. */
   annotations?: Record<string, string>;
+}
+
+/** The manifest size bound: MAX_MANIFEST_BYTES, lowered by `ECLI_OCI_MAX_MANIFEST_BYTES`. */
+export function maxManifestBytes(): number {
+  const env = Number(process.env.ECLI_OCI_MAX_MANIFEST_BYTES);
+  return env > 0 && env < MAX_MANIFEST_BYTES ? env : MAX_MANIFEST_BYTES;
 }
 
 /** Whether `registry` may be spoken to over plain HTTP without `--insecure`. */
@@ -245,7 +252,7 @@ export class RegistryClient {
       throw new OciError(`${where}: ${await errorDetail(res)}`, 404);
     }
     if (!res.ok) throw new OciError(`${where}: ${await errorDetail(res)}`, res.status);
-    const bytes = await readCapped(res, MAX_MANIFEST_BYTES, `manifest ${where}`);
+    const bytes = await readCapped(res, maxManifestBytes(), `manifest ${where}`);
     const announced = res.headers.get("docker-content-digest");
     const expected = reference.startsWith("sha256:") ? reference : announced ?? undefined;
     const digest = sha256Digest(bytes);
