@@ -30,7 +30,14 @@ export function ensureRegistryInstalled(): void {
   const lock = ["-o", "DPkg::Lock::Timeout=600"];
   const env = { ...Deno.env.toObject(), DEBIAN_FRONTEND: "noninteractive" };
   spawnSync("apt-get", [...lock, "update", "-qq"], { env, stdio: "ignore" });
-  const r = spawnSync("apt-get", [...lock, "install", "-y", "-qq", "--no-install-recommends", ...missing], {
+  const r = spawnSync("apt-get", [
+    ...lock,
+    "install",
+    "-y",
+    "-qq",
+    "--no-install-recommends",
+    ...missing,
+  ], {
     env,
     encoding: "utf8",
   });
@@ -46,7 +53,9 @@ export function freePort(): number {
 }
 
 /** Starts a registry; with `auth`, only that user (bcrypt htpasswd) may pull and push. */
-export async function startRegistry(auth?: { user: string; password: string }): Promise<TestRegistry> {
+export async function startRegistry(
+  auth?: { user: string; password: string },
+): Promise<TestRegistry> {
   ensureRegistryInstalled();
   const dir = mkdtempSync(join(tmpdir(), "ecli-registry-"));
   const storage = join(dir, "data");
@@ -58,7 +67,7 @@ export async function startRegistry(auth?: { user: string; password: string }): 
     writeFileSync(join(dir, "htpasswd"), h.stdout);
     authBlock = `auth:\n  htpasswd:\n    realm: basic-realm\n    path: ${join(dir, "htpasswd")}\n`;
   }
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0;; attempt++) {
     const port = freePort();
     const config = join(dir, "config.yml");
     writeFileSync(

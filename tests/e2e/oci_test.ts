@@ -23,6 +23,7 @@ import {
   rawGet,
   rawPushBlob,
   rawPushManifest,
+  registry,
   registryBlobFile,
   snapshot,
   stopRegistries,
@@ -30,7 +31,7 @@ import {
   USER,
   wasmModule,
   work,
-} from "./support.ts";
+} from "../support/oci.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
@@ -224,8 +225,7 @@ Deno.test({
   ...opts,
   async fn() {
     // A registry of its own, so stopping it does not disturb the other tests.
-    const { startRegistry } = await import("../support/registry.ts");
-    const reg = await startRegistry();
+    const reg = await registry();
     const u = newUser();
     const pkg = await procsnoop();
     const push = await ecli(u, ["push", `${reg.host}/pin/procsnoop:1`, pkg]);

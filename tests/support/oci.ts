@@ -8,10 +8,9 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
-import { type CliResult, runCli } from "../support/cli.ts";
-import { compileForTest } from "../support/build.ts";
-import { ROOT } from "../support/cli.ts";
-import { startRegistry, type TestRegistry } from "../support/registry.ts";
+import { type CliResult, ROOT, runCli } from "./cli.ts";
+import { compileForTest } from "./build.ts";
+import { startRegistry, type TestRegistry } from "./registry.ts";
 
 /** A scratch directory for one test file. */
 export const work = mkdtempSync(join(tmpdir(), "ecli-oci-"));
@@ -41,6 +40,11 @@ export function newUser(): CliUser {
 /** The ecli cache directory of a user. */
 export const cacheDirOf = (u: CliUser) => join(u.cache, "ecli", "oci");
 
+/** The environment of `u`'s ecli runs. */
+export function envOf(u: CliUser): Record<string, string> {
+  return { XDG_CACHE_HOME: u.cache, DOCKER_CONFIG: u.docker, DENO_DIR };
+}
+
 /** Runs ecli as `u`. */
 export function ecli(
   u: CliUser,
@@ -50,7 +54,7 @@ export function ecli(
   return runCli(args, {
     stdin: opts.stdin,
     cwd: opts.cwd,
-    env: { XDG_CACHE_HOME: u.cache, DOCKER_CONFIG: u.docker, DENO_DIR, ...opts.env },
+    env: { ...envOf(u), ...opts.env },
   });
 }
 
@@ -71,10 +75,24 @@ export function snapshot(dir: string): Record<string, string> {
 
 let open: Promise<TestRegistry> | undefined;
 let authed: Promise<TestRegistry> | undefined;
+const started: TestRegistry[] = [];
+/** Starts a registry that is killed (by PID) when the test process ends, whatever happens. */
+export async function registry(auth?: typeof USER): Promise<TestRegistry> {
+  const r = await startRegistry(auth);
+  started.push(r);
+  return r;
+}
+globalThis.addEventListener("unload", () => {
+  for (const r of started) {
+    try {
+      Deno.kill(r.pid, "SIGTERM");
+    } catch { /* already stopped */ }
+  }
+});
 /** The registry without auth (started once per file). */
-export const openRegistry = () => open ??= startRegistry();
+export const openRegistry = () => open ??= registry();
 /** The registry with htpasswd Basic auth (started once per file). */
-export const authRegistry = () => authed ??= startRegistry(USER);
+export const authRegistry = () => authed ??= registry(USER);
 
 /** Stops the registries this file started. */
 export async function stopRegistries(): Promise<void> {
