@@ -1,13 +1,7 @@
 import { existsSync } from "node:fs";
 import { readSource } from "../package/mod.ts";
-import {
-  formatReference,
-  hasRegistryHost,
-  parseReference,
-  type PulledProgram,
-  type PullOptions,
-  pullProgram,
-} from "../oci/mod.ts";
+import { formatReference, hasRegistryHost, parseReference } from "../oci/reference.ts";
+import type { PulledProgram, PullOptions } from "../oci/transfer.ts";
 import { detectProgramType, type ProgramType } from "./program_type.ts";
 
 /** A program's bytes, where they came from, and their type. */
@@ -40,6 +34,8 @@ export async function readProgram(
   const local = source === "-" || /^https?:\/\//.test(source) || existsSync(source);
   if (!local && hasRegistryHost(source)) {
     const ref = parseReference(source);
+    // The registry client loads only for references: file runs do not pay for it.
+    const { pullProgram } = await import("../oci/transfer.ts");
     const pulled = await pullProgram(ref, opts);
     const type = detectProgramType(
       { source, bytes: pulled.bytes, mediaTypeType: pulled.type },
