@@ -201,7 +201,7 @@ async function runMain(args: string[]): Promise<number> {
   );
   // The program's type picks its handler: packages go on below, other types run themselves.
   const program = await readProgramArg(r.pkg, r);
-  const { programHandler } = await import("./lib/source/mod.ts");
+  const { programHandler } = await import("./mod.ts");
   const kind = programHandler(program);
   if (kind.run) return await kind.run(program, r.programArgs);
   const pkg = await kind.toPackage!(program);
@@ -237,7 +237,7 @@ async function readProgramArg(
   source: string,
   o: { progType?: string; offline?: boolean; insecure?: boolean },
 ) {
-  const { parseProgramType, readProgram } = await import("./lib/source/mod.ts");
+  const { parseProgramType, readProgram } = await import("./mod.ts");
   const type = o.progType !== undefined ? parseProgramType(o.progType) : undefined;
   return await readProgram(source, { type, offline: o.offline, insecure: o.insecure });
 }
@@ -263,7 +263,7 @@ async function infoMain(args: string[]): Promise<number> {
     ...values,
     progType: values["prog-type"],
   });
-  const { describeProgram } = await import("./lib/source/mod.ts");
+  const { describeProgram } = await import("./mod.ts");
   console.log(await describeProgram(program));
   return 0;
 }

@@ -65,4 +65,28 @@ export {
   type StartOptions,
   startProgram,
 } from "./lib/run/mod.ts";
+export {
+  BlobCache,
+  type Credentials,
+  type ImageReference,
+  OciError,
+  parseReference,
+  type PulledProgram,
+  pullProgram,
+  pushArtifact,
+  RegistryClient,
+  type RegistryOptions,
+} from "./lib/oci/mod.ts";
+export {
+  describeProgram,
+  parseAnnotations,
+  parseProgramType,
+  programArtifact,
+  type ProgramHandler,
+  programHandler,
+  type ProgramSource,
+  type ProgramType,
+  readProgram,
+  registerProgramHandler,
+} from "./lib/source/mod.ts";
 export { VERSION } from "./version.ts";

@@ -20,7 +20,7 @@ import {
   programArtifact,
   type ProgramType,
   readProgram,
-} from "../lib/source/mod.ts";
+} from "../mod.ts";
 
 /** A usage mistake; cli.ts prints it with a pointer to --help (it knows parseArgs' codes). */
 function usage(message: string): Error {

@@ -432,4 +432,77 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "credsStore: login, pull and logout go through docker's credential-helper protocol",
+  ...opts,
+  async fn() {
+    const auth = await authRegistry();
+    const u = newUser();
+    // A credential helper as docker runs them: `docker-credential-<name> store|get|erase`,
+    // JSON on stdin and stdout; this one keeps its entries in a file.
+    const bin = join(work, "helper-bin");
+    const store = join(work, "helper-store.json");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(
+      join(bin, "docker-credential-ecli-test"),
+      `#!/usr/bin/env -S deno run -A
+const path = ${JSON.stringify(store)};
+let db: Record<string, unknown> = {};
+try {
+  db = JSON.parse(Deno.readTextFileSync(path));
+} catch { /* first use */ }
+const data = (await new Response(Deno.stdin.readable).text()).trim();
+const action = Deno.args[0];
+if (action === "store") {
+  const entry = JSON.parse(data);
+  db[entry.ServerURL] = entry;
+} else if (action === "get") {
+  if (!(data in db)) {
+    console.log("credentials not found in native keychain");
+    Deno.exit(1);
+  }
+  console.log(JSON.stringify(db[data]));
+} else if (action === "erase") delete db[data];
+Deno.writeTextFileSync(path, JSON.stringify(db));
+`,
+      { mode: 0o755 },
+    );
+    mkdirSync(u.docker, { recursive: true });
+    writeFileSync(join(u.docker, "config.json"), JSON.stringify({ credsStore: "ecli-test" }));
+    const env = { PATH: `${bin}:${Deno.env.get("PATH")}` };
+    const l = await ecli(u, ["login", auth.host, "-u", USER.user, "--password-stdin"], {
+      stdin: USER.password,
+      env,
+    });
+    assert.equal(l.code, 0, l.stderr);
+    const saved = JSON.parse(readFileSync(store, "utf8"));
+    assert.deepEqual(saved[auth.host], {
+      ServerURL: auth.host,
+      Username: USER.user,
+      Secret: USER.password,
+    });
+    const cfg = JSON.parse(readFileSync(join(u.docker, "config.json"), "utf8"));
+    assert.deepEqual(
+      cfg,
+      { credsStore: "ecli-test", auths: { [auth.host]: {} } },
+      "no secret in the file",
+    );
+    const file = join(work, "helper.wasm");
+    writeFileSync(file, wasmModule("helper"));
+    const push = await ecli(u, ["push", `${auth.host}/ebpf/helper:1`, file], { env });
+    assert.equal(push.code, 0, push.stderr);
+    const pull = await ecli(u, [
+      "pull",
+      `${auth.host}/ebpf/helper:1`,
+      "-o",
+      join(work, "helper-out.wasm"),
+    ], { env });
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.deepEqual(readFileSync(join(work, "helper-out.wasm")), readFileSync(file));
+    const out = await ecli(u, ["logout", auth.host], { env });
+    assert.equal(out.stdout, `Removing login credentials for ${auth.host}\n`);
+    assert.deepEqual(JSON.parse(readFileSync(store, "utf8")), {});
+  },
+});
+
 Deno.test({ name: "stop the registries", ...opts, fn: stopRegistries });
