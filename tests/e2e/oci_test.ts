@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "../support/registry.ts";
+import { startTokenServer } from "../support/token_server.ts";
 import {
   authRegistry,
   cacheDirOf,
@@ -502,6 +503,45 @@ Deno.writeTextFileSync(path, JSON.stringify(db));
     const out = await ecli(u, ["logout", auth.host], { env });
     assert.equal(out.stdout, `Removing login credentials for ${auth.host}\n`);
     assert.deepEqual(JSON.parse(readFileSync(store, "utf8")), {});
+  },
+});
+
+Deno.test({
+  name:
+    "Bearer token flow: the registry in token mode, tokens from the realm with Basic credentials",
+  ...opts,
+  async fn() {
+    const tokens = await startTokenServer(USER);
+    const reg = await registry(tokens);
+    try {
+      const u = newUser();
+      const file = join(work, "bearer.wasm");
+      writeFileSync(file, wasmModule("bearer"));
+      await assertRefused(
+        u,
+        ["pull", `${reg.host}/ebpf/bearer:1`],
+        `ecli: error: ${reg.host}: authentication required (401); log in with: ecli login ${reg.host}`,
+      );
+      const bad = await login(u, reg.host, "wrong");
+      assert.equal(
+        bad.stderr,
+        `ecli: error: ${reg.host}: the registry refused the credentials of user '${USER.user}' (401)\n`,
+      );
+      const l = await login(u, reg.host);
+      assert.equal(l.code, 0, l.stderr);
+      const push = await ecli(u, ["push", `${reg.host}/ebpf/bearer:1`, file]);
+      assert.equal(push.code, 0, push.stderr);
+      const out = join(work, "bearer-out.wasm");
+      const pull = await ecli(u, ["pull", `${reg.host}/ebpf/bearer:1`, "-o", out]);
+      assert.equal(pull.code, 0, pull.stderr);
+      assert.deepEqual(readFileSync(out), readFileSync(file));
+      assert.ok(tokens.scopes.includes("repository:ebpf/bearer:pull,push"), tokens.scopes.join());
+      assert.ok(tokens.scopes.includes("repository:ebpf/bearer:pull"), tokens.scopes.join());
+      assert.ok(tokens.scopes.includes(""), "login asks for a token without scope");
+    } finally {
+      await reg.stop();
+      await tokens.stop();
+    }
   },
 });
 

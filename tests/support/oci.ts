@@ -77,7 +77,7 @@ let open: Promise<TestRegistry> | undefined;
 let authed: Promise<TestRegistry> | undefined;
 const started: TestRegistry[] = [];
 /** Starts a registry that is killed (by PID) when the test process ends, whatever happens. */
-export async function registry(auth?: typeof USER): Promise<TestRegistry> {
+export async function registry(auth?: Parameters<typeof startRegistry>[0]): Promise<TestRegistry> {
   const r = await startRegistry(auth);
   started.push(r);
   return r;

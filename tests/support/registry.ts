@@ -52,15 +52,33 @@ export function freePort(): number {
   return port;
 }
 
-/** Starts a registry; with `auth`, only that user (bcrypt htpasswd) may pull and push. */
+/** A token service for the registry's Bearer mode (see token_server.ts). */
+export interface TokenAuth {
+  /** Where clients get tokens. */
+  realm: string;
+  /** Audience of the tokens. */
+  service: string;
+  /** Issuer of the tokens. */
+  issuer: string;
+  /** PEM bundle that signs them. */
+  rootCertBundle: string;
+}
+
+/**
+ * Starts a registry; with a user, only that user (bcrypt htpasswd, Basic auth) may pull and
+ * push; with a token service, clients need its Bearer tokens.
+ */
 export async function startRegistry(
-  auth?: { user: string; password: string },
+  auth?: { user: string; password: string } | TokenAuth,
 ): Promise<TestRegistry> {
   ensureRegistryInstalled();
   const dir = mkdtempSync(join(tmpdir(), "ecli-registry-"));
   const storage = join(dir, "data");
   let authBlock = "";
-  if (auth) {
+  if (auth && "realm" in auth) {
+    authBlock =
+      `auth:\n  token:\n    realm: ${auth.realm}\n    service: ${auth.service}\n    issuer: ${auth.issuer}\n    rootcertbundle: ${auth.rootCertBundle}\n`;
+  } else if (auth) {
     // -B: bcrypt; the registry refuses the MD5 ($apr1$) default with a plain 401.
     const h = spawnSync("htpasswd", ["-Bbn", auth.user, auth.password], { encoding: "utf8" });
     if (h.status !== 0) throw new Error(`htpasswd failed: ${h.stderr}`);
