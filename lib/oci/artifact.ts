@@ -31,7 +31,7 @@ export function typeOfLayer(mediaType: string): ProgramType | undefined {
 }
 
 /** A blob to upload: its bytes and descriptor. */
-export interface Blob {
+export interface ArtifactBlob {
   /** The descriptor that names it in the manifest. */
   descriptor: Descriptor;
   /** Its bytes. */
@@ -41,24 +41,28 @@ export interface Blob {
 /** A manifest with its blobs, ready to push. */
 export interface Artifact {
   /** Config blob. */
-  config: Blob;
+  config: ArtifactBlob;
   /** The one program layer. */
-  layer: Blob;
+  layer: ArtifactBlob;
   /** Serialised manifest (hashed as sent). */
   manifest: Uint8Array;
   /** sha256 of `manifest`. */
   digest: string;
 }
 
-function blob(bytes: Uint8Array, mediaType: string, annotations?: Record<string, string>): Blob {
+function blob(
+  bytes: Uint8Array,
+  mediaType: string,
+  annotations?: Record<string, string>,
+): ArtifactBlob {
   const descriptor: Descriptor = { mediaType, digest: sha256Digest(bytes), size: bytes.length };
   if (annotations && Object.keys(annotations).length) descriptor.annotations = annotations;
   return { descriptor, bytes };
 }
 
 function artifact(
-  config: Blob,
-  layer: Blob,
+  config: ArtifactBlob,
+  layer: ArtifactBlob,
   annotations: Record<string, string>,
   artifactType?: string,
 ): Artifact {

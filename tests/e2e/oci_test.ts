@@ -262,6 +262,7 @@ Deno.test({
         `^ecli: error: cached blob ${cached} is corrupt: digest mismatch \\(expected ${digest}, content is sha256:[a-f0-9]{64}\\)$`,
       ),
     );
+    await reg.stop();
   },
 });
 

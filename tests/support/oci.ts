@@ -5,9 +5,9 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type CliResult, ROOT, runCli } from "./cli.ts";
 import { compileForTest } from "./build.ts";
 import { startRegistry, type TestRegistry } from "./registry.ts";
@@ -87,7 +87,9 @@ globalThis.addEventListener("unload", () => {
     try {
       Deno.kill(r.pid, "SIGTERM");
     } catch { /* already stopped */ }
+    rmSync(dirname(r.storage), { recursive: true, force: true });
   }
+  rmSync(work, { recursive: true, force: true });
 });
 /** The registry without auth (started once per file). */
 export const openRegistry = () => open ??= registry();

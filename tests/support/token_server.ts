@@ -7,7 +7,7 @@
  */
 import { Buffer } from "node:buffer";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -106,6 +106,9 @@ export async function startTokenServer(
     issuer,
     rootCertBundle: cert,
     scopes,
-    stop: () => server.shutdown(),
+    async stop() {
+      await server.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
