@@ -43,6 +43,10 @@ Commands:
   <script.ts> [FLAGS]                          run a one-file script (BPF C in bpf\`...\` + its handler)
   types <script.ts>                            write <script>.d.ts beside it: its event types and bpf\`\`
   build <script.ts> [-o FILE]                  write the script's package (<script>.package.json)
+  push [OPTIONS] <IMAGE> <package|module.wasm> push a package or wasm module to a registry
+  pull [-o PATH] <IMAGE>                       pull one (IMAGE: host[:port]/name[:tag|@sha256:…])
+  login [-u USER] [--password-stdin] <REGISTRY>  store credentials (docker's config.json)
+  logout <REGISTRY>                            remove them
 
 Options:
   -h, --help       print this help
@@ -134,6 +138,9 @@ async function writeTool(
     evalCode?: string;
     args?: string[];
     base?: string;
+    progType?: string;
+    offline?: boolean;
+    insecure?: boolean;
   },
   prog: string,
 ): Promise<void> {
@@ -148,7 +155,8 @@ async function writeTool(
     o = { ...o, handler: o.package, package: (await scriptBuild(o.package)).package };
     o.output ??= basename(o.handler!).replace(/\.[^.]+$/, "");
   }
-  const r = await bundleTool({ ...o, base: toolBase(o.base), version: VERSION });
+  const program = await readProgramArg(o.package, o);
+  const r = await bundleTool({ ...o, program, base: toolBase(o.base), version: VERSION });
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
   console.error(
     `${prog}: wrote ${r.output} (${mb(r.bytes)}: ecli ${mb(r.executableBytes)} + payload ` +
@@ -159,7 +167,8 @@ async function writeTool(
 }
 
 const BUNDLE_USAGE =
-  `Usage: ecli bundle <package> [--handler FILE | -e CODE] [-o TOOL] [--base ECLI] [-- DEFAULT ARGS]
+  `Usage: ecli bundle <package|package.tar|module.wasm|script.ts|IMAGE> [--handler FILE | -e CODE]
+                   [-o TOOL] [--base ECLI] [-p TYPE] [--offline] [--insecure] [-- DEFAULT ARGS]
 
 Writes TOOL: a copy of the ecli executable with the package, the handler (bundled with its
 imports) and the default arguments appended. './TOOL [FLAGS]' then runs like
@@ -171,6 +180,8 @@ Options:
       --handler <FILE>  a handler module to bundle in
   -e, --eval <CODE>     inline handler code to bundle in
       --base <ECLI>     the ecli executable to copy (default: this one, or dist/ecli)
+  -p, --prog-type <T>   json, yaml, tar or wasm (default: from the name or content)
+      --offline, --insecure  for an IMAGE, as with ecli run
   -h, --help            print this help`;
 
 async function bundleMain(args: string[]): Promise<number> {
@@ -183,6 +194,9 @@ async function bundleMain(args: string[]): Promise<number> {
       handler: { type: "string" },
       eval: { type: "string", short: "e" },
       base: { type: "string" },
+      "prog-type": { type: "string", short: "p" },
+      offline: { type: "boolean" },
+      insecure: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -198,6 +212,9 @@ async function bundleMain(args: string[]): Promise<number> {
     handler: values.handler,
     evalCode: values.eval,
     base: values.base,
+    progType: values["prog-type"],
+    offline: values.offline,
+    insecure: values.insecure,
     args: dashes < 0 ? [] : args.slice(dashes + 1),
   }, "ecli");
   return 0;
@@ -212,18 +229,22 @@ interface ToolRun {
 
 /** A standalone tool: `TOOL [FLAGS]` is `ecli run <its package> [its defaults] [FLAGS]`. */
 async function toolMain(tool: EmbeddedTool, argv: string[], name: string): Promise<number> {
-  const { describeTool, packageFromText, toolHandler } = await import("./mod.ts");
+  const { describeTool, programHandler, toolHandler, toolProgram } = await import("./mod.ts");
   const { payload } = tool;
-  const pkg = await packageFromText(payload.package.text, payload.package.source);
+  const program = toolProgram(tool);
+  const kind = programHandler(program);
+  const pkg = kind.toPackage ? await kind.toPackage(program) : undefined;
   if (argv[0] === "--ecli") {
     if (argv[1] === "info" && argv.length === 2) return print(describeTool(tool, pkg));
     throw new UsageError("--ecli takes one command: info");
   }
+  // A program that runs itself (a wasm module) gets the tool's arguments.
+  if (!pkg) return await kind.run!(program, [...payload.args, ...argv]);
   const handler = await toolHandler(payload);
   return await runMain([...payload.args, ...argv], { pkg, handler, name });
 }
 
-const RUN_USAGE = `Usage: ecli run [OPTIONS] <package.json|package.yaml|URL|-> [PROGRAM FLAGS]
+const RUN_USAGE = `Usage: ecli run [OPTIONS] <package.json|package.yaml|URL|-|IMAGE> [PROGRAM FLAGS]
 
 Loads the package into the kernel, attaches its programs and prints its events until Ctrl-C.
 Program flags come from the program's variables: 'ecli run <package> --help' lists them.
@@ -251,6 +272,9 @@ Options (before or after the package; '--' ends them):
       --metrics-max-series <N>  series per metric before label sets are dropped (default 1000)
       --otlp <URL>              push the same metrics as OTLP/HTTP JSON to URL/v1/metrics
       --otlp-interval <S>       seconds between OTLP pushes (default 60; one more at exit)
+  -p, --prog-type <T>   json, yaml, tar or wasm (default: from the name, content, media type)
+      --offline         an IMAGE (host[:port]/name:tag) from the cache only
+      --insecure        plain HTTP to a registry other than localhost/127.0.0.1
   -h, --help            print this help
 
 Order: --filter, then the handler (--handler, -e, or a script's), then --fields, then
@@ -278,6 +302,9 @@ interface RunArgs {
   metricsMaxSeries?: number;
   otlp?: string;
   otlpInterval?: number;
+  progType?: string;
+  offline?: boolean;
+  insecure?: boolean;
   help: boolean;
   programArgs: string[];
 }
@@ -347,6 +374,10 @@ function splitRunArgs(args: string[], packageGiven = false): RunArgs {
       r.metricsMaxSeries = positiveNumber(name, value(), true);
     } else if (name === "--otlp") r.otlp = required(name, value());
     else if (name === "--otlp-interval") r.otlpInterval = positiveNumber(name, value(), false);
+    else if (name === "--prog-type" || (name === "-p" && r.pkg === undefined)) {
+      r.progType = required(name, value());
+    } else if (name === "--offline") r.offline = true;
+    else if (name === "--insecure") r.insecure = true;
     else if (name === "--on-error") {
       const v = value();
       if (v !== "stop" && v !== "continue") {
@@ -377,6 +408,7 @@ async function runMain(args: string[], tool?: ToolRun): Promise<number> {
     loadPackage,
     mapHandles,
     printingConsumer,
+    programHandler,
     runPackage,
     startRunMetrics,
   } = await import("./mod.ts");
@@ -391,8 +423,16 @@ async function runMain(args: string[], tool?: ToolRun): Promise<number> {
   if (script !== undefined && (r.handler !== undefined || r.evalCode !== undefined)) {
     throw new UsageError(`${script} is its own handler: --handler and -e do not go with a script`);
   }
-  const pkg = tool?.pkg ??
-    await loadPackage(script !== undefined ? (await scriptBuild(script)).package : r.pkg);
+  let pkg: Package;
+  if (tool) pkg = tool.pkg;
+  else if (script !== undefined) pkg = await loadPackage((await scriptBuild(script)).package);
+  else {
+    // The program's type picks its handler: packages go on below, other types run themselves.
+    const program = await readProgramArg(r.pkg, r);
+    const kind = programHandler(program);
+    if (kind.run) return await kind.run(program, r.programArgs);
+    pkg = await kind.toPackage!(program);
+  }
   // The handler loads before anything is attached: a broken module costs nothing.
   const handler = script !== undefined
     ? await (await import("./lib/handler/mod.ts")).loadScriptHandler(script)
@@ -552,16 +592,39 @@ async function buildMain(args: string[]): Promise<number> {
   return 0;
 }
 
+/** Reads a program argument (file, URL, stdin, OCI image) with `-p`/`--offline`/`--insecure`. */
+async function readProgramArg(
+  source: string,
+  o: { progType?: string; offline?: boolean; insecure?: boolean },
+) {
+  const { parseProgramType, readProgram } = await import("./mod.ts");
+  const type = o.progType !== undefined ? parseProgramType(o.progType) : undefined;
+  return await readProgram(source, { type, offline: o.offline, insecure: o.insecure });
+}
+
 async function infoMain(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { help: { type: "boolean", short: "h" } },
+    options: {
+      help: { type: "boolean", short: "h" },
+      "prog-type": { type: "string", short: "p" },
+      offline: { type: "boolean" },
+      insecure: { type: "boolean" },
+    },
   });
-  if (values.help) return print("Usage: ecli info <package.json|package.yaml|URL|->");
+  if (values.help) {
+    return print(
+      "Usage: ecli info [-p TYPE] [--offline] [--insecure] <package.json|package.yaml|URL|-|IMAGE>",
+    );
+  }
   if (positionals.length !== 1) throw new UsageError("expected one package");
-  const { describePackage, loadPackage } = await import("./mod.ts");
-  console.log(describePackage(await loadPackage(positionals[0]), positionals[0]));
+  const program = await readProgramArg(positionals[0], {
+    ...values,
+    progType: values["prog-type"],
+  });
+  const { describeProgram } = await import("./mod.ts");
+  console.log(await describeProgram(program));
   return 0;
 }
 
@@ -611,6 +674,14 @@ async function main(argv: string[], tool?: EmbeddedTool): Promise<number> {
       return await typesMain(rest);
     case "build":
       return await buildMain(rest);
+    case "push":
+      return await (await import("./cli/oci.ts")).pushMain(rest);
+    case "pull":
+      return await (await import("./cli/oci.ts")).pullMain(rest);
+    case "login":
+      return await (await import("./cli/oci.ts")).loginMain(rest);
+    case "logout":
+      return (await import("./cli/oci.ts")).logoutMain(rest);
     case "-V":
     case "--version":
       return print(await versionLine());

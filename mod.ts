@@ -24,15 +24,14 @@ export { compile, type CompileOptions, type CompileResult } from "./compile/mod.
 export { CompileError } from "./compile/mod.ts";
 export {
   decodePackage,
+  decodePackageText,
   describePackage,
   encodePackage,
   loadPackage,
   type Meta,
   type Package,
   PackageError,
-  packageFromText,
   parseMeta,
-  readPackageText,
 } from "./lib/package/mod.ts";
 export { type Btf, BtfError, parseBtf, readBpfObject, typeName } from "./lib/btf/mod.ts";
 export { ElfError, parseElf } from "./lib/elf/mod.ts";
@@ -88,6 +87,7 @@ export {
   StandaloneError,
   toolHandler,
   type ToolPayload,
+  toolProgram,
 } from "./lib/standalone/mod.ts";
 export {
   MetricRegistry,
@@ -100,4 +100,28 @@ export {
   serveMetrics,
   startRunMetrics,
 } from "./lib/metrics/mod.ts";
+export {
+  BlobCache,
+  type Credentials,
+  type ImageReference,
+  OciError,
+  parseReference,
+  type PulledProgram,
+  pullProgram,
+  pushArtifact,
+  RegistryClient,
+  type RegistryOptions,
+} from "./lib/oci/mod.ts";
+export {
+  describeProgram,
+  parseAnnotations,
+  parseProgramType,
+  programArtifact,
+  type ProgramHandler,
+  programHandler,
+  type ProgramSource,
+  type ProgramType,
+  readProgram,
+  registerProgramHandler,
+} from "./lib/source/mod.ts";
 export { VERSION } from "./version.ts";

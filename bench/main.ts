@@ -9,3 +9,4 @@ await import("./standalone.ts");
 await import("./script.ts");
 const { runMetricsBench } = await import("./metrics.ts");
 await runMetricsBench();
+await import("./oci.ts");

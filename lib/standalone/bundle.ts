@@ -12,7 +12,8 @@ import {
 import { basename, resolve } from "node:path";
 import process from "node:process";
 import { elfExtent } from "../elf/mod.ts";
-import { packageFromText, readPackageText } from "../package/mod.ts";
+import { Buffer } from "node:buffer";
+import { programHandler, type ProgramSource } from "../source/mod.ts";
 import { StandaloneError } from "./errors.ts";
 import { encodePayload, type ToolPayload } from "./payload.ts";
 
@@ -20,8 +21,8 @@ import { encodePayload, type ToolPayload } from "./payload.ts";
 export interface BundleOptions {
   /** The executable to copy (a Bun-compiled ecli); an earlier tool's payload is dropped. */
   base: string;
-  /** The package: a file path, an http(s) URL, or `-` (stdin). */
-  package: string;
+  /** The program, already read (`readProgram`: a file, URL, stdin or OCI image). */
+  program: ProgramSource;
   /** A handler module, bundled with its imports into the tool. */
   handler?: string;
   /** Inline handler code (`-e`), instead of a module. */
@@ -108,13 +109,20 @@ export async function bundleTool(o: BundleOptions): Promise<BundleResult> {
   if (o.handler !== undefined && o.evalCode !== undefined) {
     throw new StandaloneError("--handler and -e are alternatives; give one");
   }
-  const text = await readPackageText(o.package);
-  const pkg = await packageFromText(text, o.package);
-  const output = o.output ?? resolve(pkg.meta.bpf_skel.obj_name.replace(/_bpf$/, ""));
+  // Decoded first (packages; a wasm module runs itself): a broken program never becomes a tool.
+  const kind = programHandler(o.program);
+  const pkg = kind.toPackage ? await kind.toPackage(o.program) : undefined;
+  const stem = pkg?.meta.bpf_skel.obj_name.replace(/_bpf$/, "") ??
+    basename(o.program.source).replace(/\.[^.]+$/, "");
+  const output = o.output ?? resolve(stem);
   const payload: ToolPayload = {
     ecli: o.version,
     name: basename(output),
-    package: { source: o.package === "-" ? "package.json" : basename(o.package), text },
+    program: {
+      source: o.program.source === "-" ? `stdin.${o.program.type}` : basename(o.program.source),
+      type: o.program.type,
+      data: Buffer.from(o.program.bytes).toString("base64"),
+    },
     args: o.args ?? [],
   };
   if (o.handler !== undefined) {

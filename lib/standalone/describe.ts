@@ -1,15 +1,17 @@
 import { createHash } from "node:crypto";
+import { Buffer } from "node:buffer";
 import { describePackage, type Package } from "../package/mod.ts";
 import type { EmbeddedTool } from "./embedded.ts";
 
 /** `TOOL --ecli info`: what the tool carries, then the package's own summary. */
-export function describeTool(tool: EmbeddedTool, pkg: Package): string {
+export function describeTool(tool: EmbeddedTool, pkg?: Package): string {
   const p = tool.payload;
-  const sha = createHash("sha256").update(p.package.text).digest("hex");
+  const bytes = Buffer.from(p.program.data, "base64");
+  const sha = createHash("sha256").update(bytes).digest("hex");
   const lines = [
     `tool:     ${p.name} (made by ecli ${p.ecli})`,
     `file:     ${tool.path}: ${tool.executableBytes} bytes of ecli + ${tool.payloadBytes} bytes of payload`,
-    `package:  ${p.package.source} (${p.package.text.length} bytes, sha256 ${sha})`,
+    `program:  ${p.program.source} (${p.program.type}, ${bytes.length} bytes, sha256 ${sha})`,
     `handler:  ${
       p.handler
         ? `${p.handler.source} (bundled, ${p.handler.code.length} bytes)`
@@ -18,8 +20,7 @@ export function describeTool(tool: EmbeddedTool, pkg: Package): string {
         : "none (prints events)"
     }`,
     `defaults: ${p.args.length ? p.args.map(quote).join(" ") : "none"}`,
-    "",
-    describePackage(pkg, p.package.source),
+    ...(pkg ? ["", describePackage(pkg, p.program.source)] : []),
   ];
   return lines.join("\n");
 }

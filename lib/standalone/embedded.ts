@@ -1,5 +1,7 @@
 import { closeSync, openSync, readSync } from "node:fs";
+import { Buffer } from "node:buffer";
 import { elfExtent } from "../elf/mod.ts";
+import type { ProgramSource } from "../source/mod.ts";
 import { StandaloneError } from "./errors.ts";
 import { decodePayload, type ToolPayload } from "./payload.ts";
 
@@ -16,6 +18,12 @@ export interface EmbeddedTool {
   payloadBytes: number;
   /** The decoded payload. */
   payload: ToolPayload;
+}
+
+/** The program a tool carries, as `readProgram` would have read it. */
+export function toolProgram(tool: EmbeddedTool): ProgramSource {
+  const { source, type, data } = tool.payload.program;
+  return { source, type, bytes: new Uint8Array(Buffer.from(data, "base64")) };
 }
 
 /**

@@ -1,18 +1,24 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { PROGRAM_TYPES, type ProgramType } from "../source/program_type.ts";
 import { StandaloneError } from "./errors.ts";
 
 /**
- * What a standalone tool carries: the package as its author gave it, the handler bundled with
- * its imports (or `-e` code), and the flags every run starts with.
+ * What a standalone tool carries: the program as its author gave it (a JSON/YAML package, a
+ * package.tar, a wasm module), the handler bundled with its imports (or `-e` code), and the
+ * flags every run starts with.
  */
 export const ToolPayloadSchema = z.object({
   /** The ecli version that made the tool: only the same version runs it. */
   ecli: z.string(),
   /** The tool's name (the output file's), used in its usage line. */
   name: z.string().min(1),
-  /** The package: its file name (JSON or YAML by its ending) and text. */
-  package: z.object({ source: z.string(), text: z.string() }).strict(),
+  /** The program as its author gave it: name, type (as `-p` takes it) and bytes (base64). */
+  program: z.object({
+    source: z.string(),
+    type: z.enum(PROGRAM_TYPES as [ProgramType, ...ProgramType[]]),
+    data: z.base64(),
+  }).strict(),
   /** The handler module, bundled into one ES module. */
   handler: z.object({ source: z.string(), code: z.string() }).strict().optional(),
   /** Inline handler code (`-e`). */

@@ -173,7 +173,7 @@ hostKernelTest("a tool's --help names it; --ecli info shows what it carries", as
   assert.match(
     lines[2],
     new RegExp(
-      `^package:  package\\.json \\(${statSync(f.pkg).size} bytes, sha256 [0-9a-f]{64}\\)$`,
+      `^program:  package\\.json \\(json, ${statSync(f.pkg).size} bytes, sha256 [0-9a-f]{64}\\)$`,
     ),
   );
   assert.match(lines[3], /^handler: {2}h\.ts \(bundled, \d+ bytes\)$/);
@@ -271,7 +271,11 @@ hostKernelTest("a payload made by another ecli version is refused with both name
     encodePayload({
       ecli: "0.0.9",
       name: "old",
-      package: { source: "package.json", text: readFileSync(f.pkg, "utf8") },
+      program: {
+        source: "package.json",
+        type: "json",
+        data: readFileSync(f.pkg).toString("base64"),
+      },
       args: [],
     }),
   );
