@@ -108,6 +108,13 @@ Options (before or after the package; '--' ends them):
       --on-error <stop|continue>  what a handler exception does (default: stop, exit 1)
       --queue <N>       events held while an async handler awaits (default 10000);
                         more are dropped and counted
+      --attach <PROG=TARGET>  attach PROG to TARGET (repeatable): /path/bin:symbol[+off]
+                        (uprobe), /path/bin:provider:probe (usdt), ifname (xdp),
+                        ifname[:ingress|egress] (tc)
+      --pid <PID>       uprobes and USDT probes fire only in this process
+      --freq <HZ>       perf_event programs sample at HZ per CPU (default @perf, else 99)
+      --period <N>      perf_event programs sample every N events (ns of cpu-clock)
+      --folded          print stack traces folded at exit (flamegraph.pl, speedscope)
   -h, --help            print this help`;
 
 /** ecli's own options of `run`; everything else after the package goes to the program. */
@@ -123,6 +130,11 @@ interface RunArgs {
   queue?: number;
   help: boolean;
   programArgs: string[];
+  attach: string[];
+  pid?: number;
+  freq?: number;
+  period?: number;
+  folded: boolean;
 }
 
 function positiveNumber(flag: string, text: string | undefined, integer: boolean): number {
@@ -141,7 +153,14 @@ function required(flag: string, text: string | undefined): string {
 }
 
 function splitRunArgs(args: string[]): RunArgs {
-  const r: RunArgs = { json: false, verbose: false, help: false, programArgs: [] };
+  const r: RunArgs = {
+    json: false,
+    verbose: false,
+    help: false,
+    programArgs: [],
+    attach: [],
+    folded: false,
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const [name, inline] = a.startsWith("--") && a.includes("=")
@@ -159,6 +178,11 @@ function splitRunArgs(args: string[]): RunArgs {
     else if (name === "--handler") r.handler = required("--handler", value());
     else if (name === "--queue") r.queue = positiveNumber("--queue", value(), true);
     else if (name === "-e" || name === "--eval") r.evalCode = required(name, value());
+    else if (name === "--attach") r.attach.push(required("--attach", value()));
+    else if (name === "--pid") r.pid = positiveNumber("--pid", value(), true);
+    else if (name === "--freq") r.freq = positiveNumber("--freq", value(), true);
+    else if (name === "--period") r.period = positiveNumber("--period", value(), true);
+    else if (name === "--folded") r.folded = true;
     else if (name === "--on-error") {
       const v = value();
       if (v !== "stop" && v !== "continue") {
@@ -182,6 +206,12 @@ async function runMain(args: string[]): Promise<number> {
   if (r.handler !== undefined && r.evalCode !== undefined) {
     throw new UsageError("--handler and -e are alternatives; give one");
   }
+  if (r.freq !== undefined && r.period !== undefined) {
+    throw new UsageError("--freq and --period are alternatives; give one");
+  }
+  if (r.folded && (r.handler !== undefined || r.evalCode !== undefined || r.json)) {
+    throw new UsageError("--folded prints its own output; it cannot go with a handler or --json");
+  }
   const { evalHandler, handlerConsumer, loadHandler, loadPackage, mapHandles, runPackage } =
     await import("./mod.ts");
   const pkg = await loadPackage(r.pkg);
@@ -199,6 +229,12 @@ async function runMain(args: string[]): Promise<number> {
     verbose: r.verbose,
     durationMs: r.duration !== undefined ? r.duration * 1000 : undefined,
     count: r.count,
+    attach: r.attach,
+    pid: r.pid,
+    perf: r.freq !== undefined || r.period !== undefined
+      ? { freq: r.freq, period: r.period }
+      : undefined,
+    folded: r.folded,
     log,
     consumer: handler &&
       handlerConsumer(handler, {
