@@ -1,6 +1,6 @@
 import type { Btf } from "../btf/mod.ts";
 import { buildDecoder, type GeneratedDecoder, structFields } from "../decode/mod.ts";
-import { stackMapReader } from "../export/mod.ts";
+import { MapSampler, type SampledEntry, stackMapReader } from "../export/mod.ts";
 import { toJsonLine } from "../format/mod.ts";
 import type { BpfObject } from "../loader/mod.ts";
 import {
@@ -151,34 +151,42 @@ export function foldedConsumer(setup: ConsumerSetup): EventConsumer {
     const r = of(plan).stacks.resolve(e as Record<string, unknown>);
     if (r) folded.get(plan)!.add(r, n);
   };
-  return {
-    begin(plan) {
-      const stacks = stackResolverFor(plan, setup.object, symbols);
-      if (!stacks) {
-        throw new RunError(
-          `--folded needs stack traces, but map '${plan.map.name}' has no stack_trace intepreter`,
-        );
-      }
-      folded.set(plan, new FoldedStacks());
-      state.set(
-        plan,
-        plan.kind === "sample"
-          ? {
-            stacks,
-            key: buildDecoder(setup.btf, plan.keyTypeId),
-            value: buildDecoder(setup.btf, plan.valueTypeId),
-          }
-          : { stacks, value: buildDecoder(setup.btf, plan.typeId) },
+  const begin = (plan: ExportPlan) => {
+    const stacks = stackResolverFor(plan, setup.object, symbols);
+    if (!stacks) {
+      throw new RunError(
+        `--folded needs stack traces, but map '${plan.map.name}' has no stack_trace intepreter`,
       );
-    },
+    }
+    folded.set(plan, new FoldedStacks());
+    state.set(
+      plan,
+      plan.kind === "sample"
+        ? {
+          stacks,
+          key: buildDecoder(setup.btf, plan.keyTypeId),
+          value: buildDecoder(setup.btf, plan.valueTypeId),
+        }
+        : { stacks, value: buildDecoder(setup.btf, plan.typeId) },
+    );
+  };
+  const sample = (plan: ExportPlan, entries: SampledEntry[]) => {
+    const s = of(plan);
+    if (!plan.map.sample?.clear_map) folded.get(plan)!.clear();
+    for (const [k, v] of entries) add(plan, s.key!(k), countOf(s.value(v)));
+  };
+  return {
+    begin,
     record: (plan, bytes) => add(plan, of(plan).value(bytes), 1),
     recordAt: (plan, v, o, n) => add(plan, of(plan).value.at(v, o, n), 1),
-    sample(plan, entries) {
-      const s = of(plan);
-      if (!plan.map.sample?.clear_map) folded.get(plan)!.clear();
-      for (const [k, v] of entries) add(plan, s.key!(k), countOf(s.value(v)));
-    },
+    sample,
     finish() {
+      // One last round of each sampled map: what came after the last interval counts too.
+      for (const plan of folded.keys()) {
+        if (plan.kind !== "sample") continue;
+        const map = setup.object.map(plan.map.name);
+        sample(plan, new MapSampler(map, { interval: 0, clear: false }).sample());
+      }
       for (const f of folded.values()) setup.out.write(f.text());
       return Promise.resolve();
     },
