@@ -5,3 +5,4 @@
 await import("./ecc.ts");
 const { runEventsBench } = await import("./events.ts");
 await runEventsBench();
+await import("./symbolize.ts");
