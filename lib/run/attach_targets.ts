@@ -141,7 +141,8 @@ export function formatAttachTargets(meta: Meta): string {
   });
   if (!rows.length) return "";
   const w = Math.max(...rows.map((r) => r[0].length));
-  return "\nAttach targets:\n" +
+  const probes = meta.bpf_skel.progs.some((p) => /^u|^usdt/.test(targetFamily(p.attach) ?? ""));
+  return "\n\nAttach targets:\n" +
     rows.map(([n, t]) => `  ${n.padEnd(w)}  ${t}`).join("\n") +
-    "\n  --pid PID limits uprobes and USDT probes to one process";
+    (probes ? "\n  --pid PID limits uprobes and USDT probes to one process" : "");
 }
