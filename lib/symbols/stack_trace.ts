@@ -120,7 +120,7 @@ export function stackResolver(
     config,
     resolve,
     withFrames(e) {
-      if (!(kF in e) && !(uF in e)) return e;
+      if (typeof e !== "object" || e === null || (!(kF in e) && !(uF in e))) return e;
       const r = resolve(e);
       const out: Record<string, unknown> = { ...e };
       if (kF in e) out[kF] = r?.kstack ?? [];

@@ -176,6 +176,7 @@ Deno.test("stack ids are read through the stack map; a negative id is no stack",
   );
   const framed = r.withFrames({ pid: 7, comm: "spin", kid: 3, uid: -14 });
   assert.deepEqual(framed.uid, []);
+  assert.equal(r.withFrames(5 as unknown as Record<string, unknown>), 5, "a scalar passes");
   assert.equal((framed.kid as { sym: string }[])[0].sym, "do_thing");
   assert.throws(() => stackTraceConfig({ stack_trace: { with_symbols: 1 } }, "m"), /with_symbols/);
   assert.throws(() => stackTraceConfig({ other: {} }, "m"), /unknown intepreter/);

@@ -171,4 +171,21 @@ hostKernelTest("profile prints upstream's stack text and JSON frames", async () 
   assert.ok(fn.offset > 0 && fn.offset < 0x100, `offset ${fn.offset}`);
   assert.ok(kernel.some((f) => f.module === "kernel" && typeof f.sym === "string"));
   assert.ok(rounds.every((r) => r.key.pid === json.pid));
+
+  // A handler gets the same frames in the sampled keys.
+  const handler = join(work, "frames.ts");
+  writeFileSync(
+    handler,
+    `export default {
+  sample(entries: { key: { ustack_id: { sym: string | null; module: string }[] }; value: bigint }[]) {
+    for (const { key, value } of entries) {
+      const f = key.ustack_id.find((f) => f.sym === "spin_marker_fn");
+      if (f) return \`\${f.module} \${typeof value}\`;
+    }
+  },
+};
+`,
+  );
+  const h = await profile(["--handler", handler, "--duration", "1.2"]);
+  assert.match(h.stdout, new RegExp(`^${h.spin.path} (bigint|number)$`, "m"));
 });
