@@ -237,7 +237,7 @@ export function attachProgram(
   const inactive = programFamily(section) === "lsm" ? bpfLsmInactive() : undefined;
   if (inactive) throw cannot(inactive);
   const targeted = attachToTarget(program, prog, opts, log);
-  if (targeted) return targeted;
+  if (targeted) return new LinkAttachment(prog.name, targeted);
   prog = retargeted(prog, opts.target);
   let err = 0;
   const link = log.run(() => {

@@ -1,6 +1,5 @@
 import { cString, ffi, type Pointer, uprobeOpts } from "../../ffi/mod.ts";
 import type { ProgMeta } from "../package/mod.ts";
-import type { Attachment } from "./attach.ts";
 import { LoaderError, strerror } from "./errors.ts";
 import type { LibbpfLog } from "./libbpf_log.ts";
 
@@ -117,31 +116,16 @@ export interface AttachOptions {
   pid?: number;
 }
 
-/** A BPF link to a uprobe or USDT probe made here. */
-class TargetLink implements Attachment {
-  readonly kind = "link";
-  #link: Pointer;
-  constructor(readonly program: string, link: Pointer) {
-    this.#link = link;
-  }
-  detach(): string | undefined {
-    if (this.#link === null) return;
-    const r = ffi().libbpf.bpf_link__destroy(this.#link);
-    this.#link = null;
-    return r < 0 ? `destroying the link of '${this.program}': ${strerror(r)}` : undefined;
-  }
-}
-
 /**
- * Attaches a uprobe or USDT program to a run-time target; undefined for XDP and tc targets,
- * which the caller attaches with `retargeted` extras.
+ * Attaches a uprobe or USDT program to a run-time target and returns the BPF link; undefined
+ * for XDP and tc targets, which the caller attaches with `retargeted` extras.
  */
 export function attachToTarget(
   program: Pointer,
   prog: ProgMeta,
   opts: AttachOptions,
   log: LibbpfLog,
-): Attachment | undefined {
+): Pointer | undefined {
   const t = opts.target;
   if (!t || t.kind === "xdp" || t.kind === "tc") return undefined;
   const backend = ffi();
@@ -182,7 +166,7 @@ export function attachToTarget(
       err,
     );
   }
-  return new TargetLink(prog.name, link);
+  return link;
 }
 
 /** The program entry with an XDP or tc target's interface in its extras (upstream's keys). */
