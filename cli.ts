@@ -114,6 +114,8 @@ Options (before or after the package; '--' ends them):
       --pid <PID>       uprobes and USDT probes fire only in this process
       --freq <HZ>       perf_event programs sample at HZ per CPU (default @perf, else 99)
       --period <N>      perf_event programs sample every N events (ns of cpu-clock)
+      --perf-event <cpu-clock|cycles>  what perf_event programs sample on (default @perf,
+                        else cpu-clock; cycles needs a hardware PMU)
       --folded          print stack traces folded at exit (flamegraph.pl, speedscope)
   -h, --help            print this help`;
 
@@ -134,6 +136,7 @@ interface RunArgs {
   pid?: number;
   freq?: number;
   period?: number;
+  perfEvent?: "cpu-clock" | "cycles";
   folded: boolean;
 }
 
@@ -183,7 +186,13 @@ function splitRunArgs(args: string[]): RunArgs {
     else if (name === "--freq") r.freq = positiveNumber("--freq", value(), true);
     else if (name === "--period") r.period = positiveNumber("--period", value(), true);
     else if (name === "--folded") r.folded = true;
-    else if (name === "--on-error") {
+    else if (name === "--perf-event") {
+      const v = value();
+      if (v !== "cpu-clock" && v !== "cycles") {
+        throw new UsageError(`--perf-event takes cpu-clock or cycles, got '${v ?? ""}'`);
+      }
+      r.perfEvent = v;
+    } else if (name === "--on-error") {
       const v = value();
       if (v !== "stop" && v !== "continue") {
         throw new UsageError(`--on-error takes stop or continue, got '${v ?? ""}'`);
@@ -231,9 +240,10 @@ async function runMain(args: string[]): Promise<number> {
     count: r.count,
     attach: r.attach,
     pid: r.pid,
-    perf: r.freq !== undefined || r.period !== undefined
-      ? { freq: r.freq, period: r.period }
-      : undefined,
+    perf: {
+      ...(r.freq !== undefined || r.period !== undefined ? { freq: r.freq, period: r.period } : {}),
+      ...(r.perfEvent ? { event: r.perfEvent } : {}),
+    },
     folded: r.folded,
     log,
     consumer: handler &&

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileExample } from "../support/build.ts";
@@ -189,3 +189,20 @@ hostKernelTest("profile prints upstream's stack text and JSON frames", async () 
   const h = await profile(["--handler", handler, "--duration", "1.2"]);
   assert.match(h.stdout, new RegExp(`^${h.spin.path} (bigint|number)$`, "m"));
 });
+
+hostKernelTest(
+  "--perf-event cycles: hardware samples with a PMU, one error line without",
+  async () => {
+    const r = await runCli(["run", await pkg, "--perf-event", "cycles", "--duration", "0.5"]);
+    if (existsSync("/sys/bus/event_source/devices/cpu")) {
+      assert.equal(r.code, 0, r.stderr);
+    } else {
+      assert.equal(r.code, 1);
+      assert.equal(
+        r.stderr,
+        "ecli: error: Cannot open the cycles perf event on CPU 0 for 'do_sample': No such file " +
+          "or directory (no hardware PMU here: use the cpu-clock event)\n",
+      );
+    }
+  },
+);
