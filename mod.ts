@@ -65,4 +65,13 @@ export {
   type StartOptions,
   startProgram,
 } from "./lib/run/mod.ts";
+export {
+  ElfSymbols,
+  foldStack,
+  formatStackTrace,
+  type Frame,
+  KernelSymbols,
+  type StackTraceEvent,
+  Symbolizer,
+} from "./lib/symbols/mod.ts";
 export { VERSION } from "./version.ts";

@@ -81,6 +81,7 @@ export function resolveAttachTargets(
   meta: Meta,
   specs: readonly string[],
   section: (program: string) => string | undefined,
+  pid?: number,
 ): Map<string, AttachTarget> {
   const targets = new Map<string, AttachTarget>();
   const progs = meta.bpf_skel.progs.map((p) => p.name);
@@ -110,15 +111,32 @@ export function resolveAttachTargets(
     }
     targets.set(name, checkBinaryTarget(what, t));
   }
+  let probes = 0;
   for (const name of progs) {
     const sec = section(name);
+    const family = sec === undefined ? undefined : targetFamily(sec);
+    const probe = family === "uprobe" || family === "uretprobe" || family === "usdt";
+    if (probe) probes++;
+    // --pid reaches a probe whose target is in its section: we attach it, not libbpf.
+    if (pid !== undefined && probe && sec!.includes("/") && !targets.has(name)) {
+      const what = `program '${name}'`;
+      try {
+        const t = parseAttachTarget(family, sec!.slice(sec!.indexOf("/") + 1));
+        targets.set(name, checkBinaryTarget(what, t));
+      } catch (e) {
+        if (e instanceof LoaderError) throw new RunError(`${what}: ${e.message}`);
+        throw e;
+      }
+    }
     if (sec !== undefined && needsTarget(sec) && !targets.has(name)) {
-      const family = targetFamily(sec)!;
       throw new RunError(
         `program '${name}' (SEC("${sec}")) has no target: give one with ` +
-          `--attach ${name}=${TARGET_SYNTAX[family]}`,
+          `--attach ${name}=${TARGET_SYNTAX[family!]}`,
       );
     }
+  }
+  if (pid !== undefined && !probes) {
+    throw new RunError("--pid limits uprobes and USDT probes, and this package has none");
   }
   return targets;
 }

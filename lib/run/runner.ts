@@ -215,7 +215,12 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
     }
     obj.setVariables(images);
     plans = selectExports(meta, btf, (name) => obj.map(name).type, log);
-    const targets = resolveAttachTargets(meta, opts.attach ?? [], (p) => obj.programSection(p));
+    const targets = resolveAttachTargets(
+      meta,
+      opts.attach ?? [],
+      (p) => obj.programSection(p),
+      opts.pid,
+    );
     obj.load();
     obj.attach((name) => ({ target: targets.get(name), pid: opts.pid, perf: opts.perf }));
     const makeConsumer = opts.consumer ??
