@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compileExample } from "../support/build.ts";
 import { runCli, sleep, startRun } from "../support/cli.ts";
-import { hostKernelTest } from "../support/kernel.ts";
+import { bpfProgramIdsOf, hostKernelTest, loadedProgramIds } from "../support/kernel.ts";
 
 const work = mkdtempSync(join(tmpdir(), "ecli-profile-e2e-"));
 
@@ -99,7 +99,7 @@ hostKernelTest(
   async () => {
     const spin = buildSpin();
     const child = new Deno.Command(spin.path, { stdout: "null", stderr: "null" }).spawn();
-    let stdout = "", sampledMs = 0;
+    let stdout = "", sampledMs = 0, ours: number[] = [];
     try {
       // Held stopped until attached: every CPU ms it then spends is sampled.
       Deno.kill(child.pid, "SIGSTOP");
@@ -112,6 +112,7 @@ hostKernelTest(
         String(child.pid),
       ]);
       await run.attached;
+      ours = bpfProgramIdsOf(run.pid);
       const t0 = cpuTimeMs(child.pid);
       Deno.kill(child.pid, "SIGCONT");
       // Until it has had 300 ms of CPU (a loaded machine gives it less than a core), at most 8 s.
@@ -123,6 +124,8 @@ hostKernelTest(
       const r = await run.stop("SIGINT");
       assert.equal(r.code, 0, r.stderr);
       stdout = r.stdout;
+      assert.equal(ours.length, 1, "the perf_event program was loaded");
+      assert.deepEqual(loadedProgramIds().filter((id) => ours.includes(id)), [], "left loaded");
     } finally {
       child.kill("SIGKILL");
       await child.status;
