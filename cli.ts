@@ -275,6 +275,15 @@ Options (before or after the package; '--' ends them):
   -p, --prog-type <T>   json, yaml, tar or wasm (default: from the name, content, media type)
       --offline         an IMAGE (host[:port]/name:tag) from the cache only
       --insecure        plain HTTP to a registry other than localhost/127.0.0.1
+      --attach <PROG=TARGET>  attach PROG to TARGET (repeatable): /path/bin:symbol[+off]
+                        (uprobe), /path/bin:provider:probe (usdt), ifname (xdp),
+                        ifname[:ingress|egress] (tc)
+      --pid <PID>       uprobes and USDT probes fire only in this process
+      --freq <HZ>       perf_event programs sample at HZ per CPU (default @perf, else 99)
+      --period <N>      perf_event programs sample every N events (ns of cpu-clock)
+      --perf-event <cpu-clock|cycles>  what perf_event programs sample on (default @perf,
+                        else cpu-clock; cycles needs a hardware PMU)
+      --folded          print stack traces folded at exit (flamegraph.pl, speedscope)
   -h, --help            print this help
 
 Order: --filter, then the handler (--handler, -e, or a script's), then --fields, then
@@ -307,6 +316,12 @@ interface RunArgs {
   insecure?: boolean;
   help: boolean;
   programArgs: string[];
+  attach: string[];
+  pid?: number;
+  freq?: number;
+  period?: number;
+  perfEvent?: "cpu-clock" | "cycles";
+  folded: boolean;
 }
 
 const FORMATS = { table: "plain", json: "json", csv: "csv", tsv: "tsv", logfmt: "logfmt" } as const;
@@ -334,6 +349,8 @@ function splitRunArgs(args: string[], packageGiven = false): RunArgs {
     verbose: false,
     help: false,
     programArgs: [],
+    attach: [],
+    folded: false,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -378,7 +395,18 @@ function splitRunArgs(args: string[], packageGiven = false): RunArgs {
       r.progType = required(name, value());
     } else if (name === "--offline") r.offline = true;
     else if (name === "--insecure") r.insecure = true;
-    else if (name === "--on-error") {
+    else if (name === "--attach") r.attach.push(required("--attach", value()));
+    else if (name === "--pid") r.pid = positiveNumber("--pid", value(), true);
+    else if (name === "--freq") r.freq = positiveNumber("--freq", value(), true);
+    else if (name === "--period") r.period = positiveNumber("--period", value(), true);
+    else if (name === "--folded") r.folded = true;
+    else if (name === "--perf-event") {
+      const v = value();
+      if (v !== "cpu-clock" && v !== "cycles") {
+        throw new UsageError(`--perf-event takes cpu-clock or cycles, got '${v ?? ""}'`);
+      }
+      r.perfEvent = v;
+    } else if (name === "--on-error") {
       const v = value();
       if (v !== "stop" && v !== "continue") {
         throw new UsageError(`--on-error takes stop or continue, got '${v ?? ""}'`);
@@ -400,6 +428,12 @@ async function runMain(args: string[], tool?: ToolRun): Promise<number> {
   if (r.pkg === undefined) throw new UsageError("missing <package>");
   if (r.handler !== undefined && r.evalCode !== undefined) {
     throw new UsageError("--handler and -e are alternatives; give one");
+  }
+  if (r.freq !== undefined && r.period !== undefined) {
+    throw new UsageError("--freq and --period are alternatives; give one");
+  }
+  if (r.folded && (r.handler !== undefined || r.evalCode !== undefined || r.json)) {
+    throw new UsageError("--folded prints its own output; it cannot go with a handler or --json");
   }
   const {
     evalHandler,
@@ -470,6 +504,13 @@ async function runMain(args: string[], tool?: ToolRun): Promise<number> {
     verbose: r.verbose,
     durationMs: r.duration !== undefined ? r.duration * 1000 : undefined,
     count: r.count,
+    attach: r.attach,
+    pid: r.pid,
+    perf: {
+      ...(r.freq !== undefined || r.period !== undefined ? { freq: r.freq, period: r.period } : {}),
+      ...(r.perfEvent ? { event: r.perfEvent } : {}),
+    },
+    folded: r.folded,
     log,
     helpCommand: tool?.name ?? (script !== undefined ? basename(script) : undefined),
     out: pipeline.out,

@@ -124,4 +124,13 @@ export {
   readProgram,
   registerProgramHandler,
 } from "./lib/source/mod.ts";
+export {
+  ElfSymbols,
+  foldStack,
+  formatStackTrace,
+  type Frame,
+  KernelSymbols,
+  type StackTraceEvent,
+  Symbolizer,
+} from "./lib/symbols/mod.ts";
 export { VERSION } from "./version.ts";

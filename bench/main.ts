@@ -10,3 +10,4 @@ await import("./script.ts");
 const { runMetricsBench } = await import("./metrics.ts");
 await runMetricsBench();
 await import("./oci.ts");
+await import("./symbolize.ts");

@@ -19,6 +19,7 @@ import {
   TcAttachPoint,
   tcHook,
   tcOpts,
+  uprobeOpts,
   xdpAttachOpts,
 } from "./mod.ts";
 
@@ -76,6 +77,11 @@ Deno.test({
     assert.equal(xdp.length, c["sizeof bpf_xdp_attach_opts"]);
     assert.equal(u32(xdp, c["bpf_xdp_attach_opts.old_prog_fd"]), 6);
 
+    const fn = new Uint8Array(4);
+    const up = uprobeOpts(memory, true, fn);
+    assert.equal(up[c["bpf_uprobe_opts.retprobe"]], 1);
+    assert.equal(u64(up, c["bpf_uprobe_opts.func_name"]), memory.addressOf(fn));
+
     const attr = bpfOutputPerfAttr(1);
     assert.equal(attr.length, c["sizeof perf_event_attr"]);
     assert.equal(u32(attr, c["perf_event_attr.size"]), attr.length);
@@ -92,6 +98,9 @@ Deno.test({
 
     const expect: [number, string][] = [
       [Perf.TYPE_SOFTWARE, "PERF_TYPE_SOFTWARE"],
+      [Perf.TYPE_HARDWARE, "PERF_TYPE_HARDWARE"],
+      [Perf.COUNT_SW_CPU_CLOCK, "PERF_COUNT_SW_CPU_CLOCK"],
+      [Perf.COUNT_HW_CPU_CYCLES, "PERF_COUNT_HW_CPU_CYCLES"],
       [Perf.FLAG_FD_CLOEXEC, "PERF_FLAG_FD_CLOEXEC"],
       [Perf.IOC_ENABLE, "PERF_EVENT_IOC_ENABLE"],
       [Perf.IOC_DISABLE, "PERF_EVENT_IOC_DISABLE"],

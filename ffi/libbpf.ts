@@ -49,6 +49,23 @@ export const LIBBPF_SYMBOLS = {
   bpf_xdp_attach: { parameters: ["i32", "i32", "u32", "buffer"], result: "i32", prints: true },
   bpf_xdp_detach: { parameters: ["i32", "u32", "buffer"], result: "i32", prints: true },
   bpf_xdp_query_id: { parameters: ["i32", "i32", "buffer"], result: "i32", prints: true },
+  bpf_program__attach_perf_event: {
+    parameters: ["pointer", "i32"],
+    result: "pointer",
+    prints: true,
+  },
+  /** (prog, pid, binary_path, func_offset, struct bpf_uprobe_opts*) */
+  bpf_program__attach_uprobe_opts: {
+    parameters: ["pointer", "i32", "buffer", "usize", "buffer"],
+    result: "pointer",
+    prints: true,
+  },
+  /** (prog, pid, binary_path, usdt_provider, usdt_name, opts = NULL) */
+  bpf_program__attach_usdt: {
+    parameters: ["pointer", "i32", "buffer", "buffer", "buffer", "pointer"],
+    result: "pointer",
+    prints: true,
+  },
   // Map syscalls (thin bpf(2) wrappers; they never log, so they are safe on the hot path).
   bpf_map_lookup_elem: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   bpf_map_update_elem: { parameters: ["i32", "buffer", "buffer", "u64"], result: "i32" },

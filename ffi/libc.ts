@@ -19,6 +19,7 @@ export const LIBC_SYMBOLS = {
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   ioctl: { parameters: ["i32", "u64", "u64"], result: "i32" },
   getpagesize: { parameters: [], result: "i32" },
+  if_nametoindex: { parameters: ["buffer"], result: "u32" },
   epoll_create1: { parameters: ["i32"], result: "i32" },
   epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
   epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
@@ -117,7 +118,12 @@ export const Epoll = {
 
 /** perf_event constants (`linux/perf_event.h`). */
 export const Perf = {
+  TYPE_HARDWARE: 0,
   TYPE_SOFTWARE: 1,
+  COUNT_HW_CPU_CYCLES: 0,
+  COUNT_SW_CPU_CLOCK: 0,
+  /** `perf_event_attr.freq`: `sample_period` is a frequency in Hz. */
+  ATTR_FLAG_FREQ: 1 << 10,
   COUNT_SW_BPF_OUTPUT: 10,
   SAMPLE_RAW: 1 << 10,
   FLAG_FD_CLOEXEC: 8,

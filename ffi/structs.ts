@@ -101,6 +101,47 @@ export function bpfOutputPerfAttr(wakeupEvents = 1): Uint8Array {
   return b;
 }
 
+/** What a sampling perf event counts and how often it fires. */
+export interface SamplingEvent {
+  /** `PERF_TYPE_HARDWARE` or `PERF_TYPE_SOFTWARE`. */
+  type: number;
+  /** The event within the type (`PERF_COUNT_SW_CPU_CLOCK`, `PERF_COUNT_HW_CPU_CYCLES`). */
+  config: number;
+  /** Samples per second; exclusive with `period`. */
+  freq?: number;
+  /** One sample every `period` events (ns for cpu-clock). */
+  period?: number;
+}
+
+/** `struct perf_event_attr` of a sampling event for a `perf_event` BPF program. */
+export function samplingPerfAttr(e: SamplingEvent): Uint8Array {
+  const b = new Uint8Array(Perf.ATTR_SIZE);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, e.type, true);
+  v.setUint32(4, Perf.ATTR_SIZE, true);
+  v.setBigUint64(8, BigInt(e.config), true);
+  v.setBigUint64(16, BigInt(e.freq ?? e.period ?? 0), true); // sample_freq / sample_period
+  v.setBigUint64(40, BigInt(e.freq !== undefined ? Perf.ATTR_FLAG_FREQ : 0), true);
+  return b;
+}
+
+/**
+ * `struct bpf_uprobe_opts` up to `func_name` (40 bytes; libbpf 1.2 appends `attach_mode`,
+ * and `sz` tells it we do not set it). `funcName` must stay alive through the call.
+ */
+export function uprobeOpts(
+  memory: Memory,
+  retprobe: boolean,
+  funcName?: Uint8Array,
+): Uint8Array {
+  const b = new Uint8Array(40);
+  const v = new DataView(b.buffer);
+  v.setBigUint64(0, 40n, true);
+  v.setUint8(24, retprobe ? 1 : 0);
+  if (funcName) v.setBigUint64(32, memory.addressOf(funcName), true);
+  return b;
+}
+
 /** `struct epoll_event` with `events` and a 64-bit `data` tag. */
 export function epollEvent(events: number, data: number): Uint8Array {
   const b = new Uint8Array(Epoll.EVENT_SIZE);

@@ -18,6 +18,9 @@ have bpftool || apt_missing+=(bpftool)
 [ -e /usr/include/bpf/bpf_helpers.h ] || apt_missing+=(libbpf-dev)
 ldconfig -p 2>/dev/null | grep -q 'libbpf\.so\.1 ' || apt_missing+=(libbpf1)
 [ -e /usr/include/asm-generic/types.h ] || apt_missing+=(linux-libc-dev)
+# <sys/sdt.h> for the USDT test's probe program.
+[ -e /usr/include/x86_64-linux-gnu/sys/sdt.h ] || [ -e /usr/include/sys/sdt.h ] ||
+  apt_missing+=(systemtap-sdt-dev)
 if ((${#apt_missing[@]})); then
   say "installing ${apt_missing[*]} (apt)"
   export DEBIAN_FRONTEND=noninteractive

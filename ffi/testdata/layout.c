@@ -31,6 +31,8 @@ int main(void)
 	OFF(bpf_tc_opts, priority);
 	SIZE(bpf_xdp_attach_opts);
 	OFF(bpf_xdp_attach_opts, old_prog_fd);
+	OFF(bpf_uprobe_opts, retprobe);
+	OFF(bpf_uprobe_opts, func_name);
 	SIZE(perf_event_attr);
 	OFF(perf_event_attr, size);
 	OFF(perf_event_attr, config);
@@ -42,6 +44,9 @@ int main(void)
 	SIZE(epoll_event);
 	OFF(epoll_event, data);
 	CONST(PERF_TYPE_SOFTWARE);
+	CONST(PERF_TYPE_HARDWARE);
+	CONST(PERF_COUNT_SW_CPU_CLOCK);
+	CONST(PERF_COUNT_HW_CPU_CYCLES);
 	CONST(PERF_COUNT_SW_BPF_OUTPUT);
 	CONST(PERF_SAMPLE_RAW);
 	CONST(PERF_FLAG_FD_CLOEXEC);

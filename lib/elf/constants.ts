@@ -5,15 +5,17 @@ export const SHT = {
   SYMTAB: 2,
   STRTAB: 3,
   RELA: 4,
+  NOTE: 7,
   NOBITS: 8,
   REL: 9,
+  DYNSYM: 11,
 } as const;
 
 /** Section flags (`sh_flags`). */
 export const SHF = { WRITE: 1, ALLOC: 2, EXECINSTR: 4 } as const;
 
 /** Symbol types (low nibble of `st_info`). */
-export const STT = { NOTYPE: 0, OBJECT: 1, FUNC: 2, SECTION: 3, FILE: 4 } as const;
+export const STT = { NOTYPE: 0, OBJECT: 1, FUNC: 2, SECTION: 3, FILE: 4, GNU_IFUNC: 10 } as const;
 
 /** Symbol bindings (high nibble of `st_info`). */
 export const STB = { LOCAL: 0, GLOBAL: 1, WEAK: 2 } as const;

@@ -11,6 +11,8 @@ export interface Section {
   type: number;
   /** `sh_flags` as a number (BPF objects use only the low bits). */
   flags: number;
+  /** `sh_addr`: the address in memory (0 for sections that are not loaded). */
+  addr: number;
   /** File offset of the contents. */
   offset: number;
   /** Size in bytes (for `NOBITS` sections: the size in memory). */
@@ -124,6 +126,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
       nameOff: view.getUint32(h, true),
       type: shType,
       flags: u64(view, h + 8, `section ${i} flags`),
+      addr: u64(view, h + 16, `section ${i} address`),
       offset,
       size,
       link: view.getUint32(h + 40, true),
@@ -145,7 +148,15 @@ export function parseElf(bytes: Uint8Array): ElfFile {
 }
 
 function readSymbols(sections: Section[]): ElfSymbol[] {
-  const symtab = sections.find((s) => s.type === SHT.SYMTAB);
+  return readSymbolTable(sections, SHT.SYMTAB);
+}
+
+/**
+ * The symbols of the first section of type `tableType` (`SHT.SYMTAB`, or `SHT.DYNSYM` for
+ * the dynamic symbols of a shared object); empty when there is none.
+ */
+export function readSymbolTable(sections: Section[], tableType: number): ElfSymbol[] {
+  const symtab = sections.find((s) => s.type === tableType);
   if (!symtab) return [];
   if (symtab.link >= sections.length) throw new ElfError("symbol table links a missing section");
   const strtab = sections[symtab.link].data;

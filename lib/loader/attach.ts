@@ -13,13 +13,15 @@ import type { ProgMeta } from "../package/mod.ts";
 import { LoaderError, strerror } from "./errors.ts";
 import { bpfLsmInactive, missingKernelSupport, programFamily } from "./kernel_support.ts";
 import type { LibbpfLog } from "./libbpf_log.ts";
+import { type AttachOptions, attachToTarget, retargeted } from "./attach_target.ts";
+import { attachPerfEvent, type PerfSampling, perfSampling } from "./perf_event.ts";
 
 /** Something attached in the kernel that `detach()` undoes. */
 export interface Attachment {
   /** The program's name. */
   readonly program: string;
   /** How it is attached: a BPF link, a tc filter or an XDP program on an interface. */
-  readonly kind: "link" | "tc" | "xdp";
+  readonly kind: "link" | "tc" | "xdp" | "perf_event";
   /** Detaches; returns an error text instead of throwing, and is idempotent. */
   detach(): string | undefined;
 }
@@ -203,12 +205,25 @@ function attachHint(section: string, err: number): string {
   return "";
 }
 
+/** Run-time choices for attaching one program (`--attach`, `--pid`, `--freq`/`--period`). */
+export interface ProgramAttachOptions extends AttachOptions {
+  /** Overrides the `perf_event` program's `@perf` sampling. */
+  perf?: Partial<PerfSampling>;
+}
+
 /**
  * Attaches one loaded program the way upstream does: libbpf auto-attach; when libbpf says the
  * section has no auto-attach (EOPNOTSUPP), `tc` and `xdp` are attached with the program
- * entry's extras, anything else is `Unsupported attach type: <section>`.
+ * entry's extras, `perf_event` on a sampling event per CPU, anything else is
+ * `Unsupported attach type: <section>`. A run-time target (`opts.target`) replaces the
+ * section's uprobe/USDT target or the entry's interface.
  */
-export function attachProgram(program: Pointer, prog: ProgMeta, log: LibbpfLog): Attachment {
+export function attachProgram(
+  program: Pointer,
+  prog: ProgMeta,
+  log: LibbpfLog,
+  opts: ProgramAttachOptions = {},
+): Attachment {
   const backend = ffi();
   const { libbpf } = backend;
   const section = backend.memory.cString(libbpf.bpf_program__section_name(program));
@@ -221,6 +236,9 @@ export function attachProgram(program: Pointer, prog: ProgMeta, log: LibbpfLog):
   // An LSM program attaches fine where the BPF LSM is inactive, and then never runs.
   const inactive = programFamily(section) === "lsm" ? bpfLsmInactive() : undefined;
   if (inactive) throw cannot(inactive);
+  const targeted = attachToTarget(program, prog, opts, log);
+  if (targeted) return new LinkAttachment(prog.name, targeted);
+  prog = retargeted(prog, opts.target);
   let err = 0;
   const link = log.run(() => {
     const l = libbpf.bpf_program__attach(program);
@@ -242,6 +260,9 @@ export function attachProgram(program: Pointer, prog: ProgMeta, log: LibbpfLog):
   const fd = libbpf.bpf_program__fd(program);
   if (section === "tc") return attachTc(prog, fd, log);
   if (section === "xdp") return attachXdp(prog, fd, log);
+  if (section === "perf_event") {
+    return attachPerfEvent(program, prog, perfSampling(prog, opts.perf), log);
+  }
   throw new LoaderError(`Unsupported attach type: ${section}`);
 }
 

@@ -1,7 +1,12 @@
 import { cString, ffi, objectOpenOpts, type Pointer } from "../../ffi/mod.ts";
 import { type BpfObjectFile, readBpfObject } from "../btf/mod.ts";
 import type { Package } from "../package/mod.ts";
-import { type Attachment, attachProgram, findProgram } from "./attach.ts";
+import {
+  type Attachment,
+  attachProgram,
+  findProgram,
+  type ProgramAttachOptions,
+} from "./attach.ts";
 import {
   type DataVariable,
   findVariable,
@@ -163,6 +168,11 @@ export class BpfObject {
     if (r < 0) throw new LoaderError(`Failed to resize map '${map}': ${strerror(r)}`);
   }
 
+  /** A program's SEC() name as libbpf reads it; undefined when the object has no such program. */
+  programSection(program: string): string | undefined {
+    return this.#sectionOf(program);
+  }
+
   #sectionOf(program: string): string | undefined {
     const p = findProgram(this.#ptr, program);
     if (!p) return undefined;
@@ -184,9 +194,10 @@ export class BpfObject {
 
   /**
    * Attaches every program of `meta.bpf_skel.progs`, in order (programs not listed stay
-   * loaded but unattached). On failure everything is detached and the object closed.
+   * loaded but unattached), with `opts(name)`'s run-time choices. On failure everything is
+   * detached and the object closed.
    */
-  attach(): void {
+  attach(opts: (program: string) => ProgramAttachOptions = () => ({})): void {
     this.#require("loaded");
     try {
       for (const prog of this.#package.meta.bpf_skel.progs) {
@@ -194,7 +205,7 @@ export class BpfObject {
         if (!p) {
           throw new LoaderError(`Program '${prog.name}' not found in BPF object '${this.name}'`);
         }
-        this.#attachments.push(attachProgram(p, prog, this.#log));
+        this.#attachments.push(attachProgram(p, prog, this.#log, opts(prog.name)));
       }
     } catch (e) {
       this.close();

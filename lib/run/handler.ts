@@ -1,5 +1,6 @@
 import type { Btf } from "../btf/mod.ts";
-import { buildDecoder, type GeneratedDecoder } from "../decode/mod.ts";
+import type { GeneratedDecoder } from "../decode/mod.ts";
+import { Symbolizer } from "../symbols/mod.ts";
 import {
   type EmitFormat,
   HandlerDispatcher,
@@ -13,6 +14,7 @@ import {
 import type { ExportPlan } from "./exports.ts";
 import type { ConsumerSetup, EventConsumer } from "./runner.ts";
 import type { OutputFormat } from "./printer.ts";
+import { planDecoders } from "./stacks.ts";
 
 /** Options of `handlerConsumer`. */
 export interface HandlerRunOptions {
@@ -95,12 +97,12 @@ export function handlerConsumer(userHandler: HandlerObject, opts: HandlerRunOpti
       log: opts.log,
     });
     const decoders = new Map<ExportPlan, { value: GeneratedDecoder; key?: GeneratedDecoder }>();
+    const symbols = new Symbolizer();
     const decoderOf = (plan: ExportPlan, btf: Btf) => {
       let d = decoders.get(plan);
       if (!d) {
-        d = plan.kind === "sample"
-          ? { key: buildDecoder(btf, plan.keyTypeId), value: buildDecoder(btf, plan.valueTypeId) }
-          : { value: buildDecoder(btf, plan.typeId) };
+        // Stack-trace maps: the handler gets frame arrays for the stacks.
+        d = planDecoders(plan, { btf, object: setup.object }, symbols);
         decoders.set(plan, d);
       }
       return d;

@@ -10,3 +10,5 @@ export * from "./runner.ts";
 export * from "./handler.ts";
 export * from "./maps.ts";
 export * from "./program.ts";
+export * from "./stacks.ts";
+export * from "./attach_targets.ts";

@@ -1,5 +1,7 @@
 import type { MapHandle } from "../handler/mod.ts";
-import { buildDecoder, type GeneratedDecoder } from "../decode/mod.ts";
+import type { GeneratedDecoder } from "../decode/mod.ts";
+import { Symbolizer } from "../symbols/mod.ts";
+import { planDecoders } from "./stacks.ts";
 import type { Package } from "../package/mod.ts";
 import type { ExportPlan } from "./exports.ts";
 import { mapHandles } from "./maps.ts";
@@ -121,12 +123,12 @@ export async function run(pkg: Package, opts: ProgramOptions = {}): Promise<Prog
     consumer: (setup) => {
       program.maps = mapHandles(setup);
       const decoders = new Map<ExportPlan, [GeneratedDecoder, GeneratedDecoder?]>();
+      const symbols = new Symbolizer();
       const decoder = (plan: ExportPlan) => {
         let d = decoders.get(plan);
         if (!d) {
-          d = plan.kind === "sample"
-            ? [buildDecoder(setup.btf, plan.valueTypeId), buildDecoder(setup.btf, plan.keyTypeId)]
-            : [buildDecoder(setup.btf, plan.typeId)];
+          const { value, key } = planDecoders(plan, setup, symbols);
+          d = [value, key];
           decoders.set(plan, d);
         }
         return d;

@@ -15,12 +15,15 @@ import {
   RingBufferReader,
   type SampledEntry,
 } from "../export/mod.ts";
-import { BpfObject, type LogSink } from "../loader/mod.ts";
+import { BpfObject, type LogSink, type PerfSampling } from "../loader/mod.ts";
 import type { Package } from "../package/mod.ts";
 import { RunError } from "./errors.ts";
 import { type ExportPlan, selectExports } from "./exports.ts";
 import { FdOutput, type Output } from "./output.ts";
 import { makePrinter, type OutputFormat, type Printer } from "./printer.ts";
+import { formatAttachTargets, resolveAttachTargets } from "./attach_targets.ts";
+import { foldedConsumer, makeStackPrinter, stackResolverFor } from "./stacks.ts";
+import { Symbolizer } from "../symbols/mod.ts";
 
 /** Receives what the exports produce; the default prints, a handler or an iterator replaces it. */
 export interface EventConsumer {
@@ -67,6 +70,14 @@ export interface StartOptions {
   signal?: AbortSignal;
   /** Makes the consumer of the run's data (default: print it in `format`). */
   consumer?: (ctx: ConsumerSetup) => EventConsumer;
+  /** Run-time attach targets, `PROG=TARGET` each (libbpf's section syntax). */
+  attach?: readonly string[];
+  /** The process uprobes and USDT probes fire for (default: every process). */
+  pid?: number;
+  /** Sampling of `perf_event` programs (over their `@perf` annotation). */
+  perf?: Partial<PerfSampling>;
+  /** Print the stacks of stack-trace exports folded, once at the end (flame graphs). */
+  folded?: boolean;
 }
 
 /** What a consumer factory can use. */
@@ -170,7 +181,9 @@ export function programInfo(
   const { btf } = readBpfObject(pkg.object);
   const flags = programFlags(pkg.meta, btf);
   const parsed = parseProgramArgs(flags, programArgs);
-  if (parsed.help) return formatProgramHelp(pkg.meta, flags, command);
+  if (parsed.help) {
+    return formatProgramHelp(pkg.meta, flags, command) + formatAttachTargets(pkg.meta);
+  }
   if (parsed.version) return formatProgramVersion(pkg.meta);
   return undefined;
 }
@@ -217,9 +230,17 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
     }
     obj.setVariables(images);
     plans = selectExports(meta, btf, (name) => obj.map(name).type, log);
+    const targets = resolveAttachTargets(
+      meta,
+      opts.attach ?? [],
+      (p) => obj.programSection(p),
+      opts.pid,
+    );
     obj.load();
-    obj.attach();
-    consumer = (opts.consumer ?? printingConsumer(btf, opts.format ?? "plain", out))({
+    obj.attach((name) => ({ target: targets.get(name), pid: opts.pid, perf: opts.perf }));
+    const makeConsumer = opts.consumer ??
+      (opts.folded ? foldedConsumer : printingConsumer(btf, opts.format ?? "plain", out));
+    consumer = makeConsumer({
       meta,
       btf,
       object: obj,
@@ -298,13 +319,19 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
 
 /** The default consumer: decodes and prints every record and sampling round. */
 export function printingConsumer(btf: Btf, format: OutputFormat, out: Output) {
-  return (): EventConsumer => {
+  return (setup?: Pick<ConsumerSetup, "object">): EventConsumer => {
     const printers = new Map<ExportPlan, ReturnType<typeof makePrinter>>();
     let lastPlan: ExportPlan | undefined;
     let lastRecordAt: Printer["recordAt"];
+    let symbols: Symbolizer | undefined;
     return {
       begin(plan) {
-        const p = makePrinter(plan, btf, format, out);
+        // Maps with upstream's stack_trace interpreter print symbolised stacks instead.
+        const stacks = setup &&
+          stackResolverFor(plan, setup.object, symbols ??= new Symbolizer());
+        const p = stacks
+          ? makeStackPrinter(plan, btf, format, out, stacks)
+          : makePrinter(plan, btf, format, out);
         printers.set(plan, p);
         if (p.header) out.write(p.header);
       },
