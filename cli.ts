@@ -23,6 +23,7 @@ Options:
   -c, --clang-bin <PATH>          clang to use (default: clang)
   -l, --llvm-strip-bin <PATH>     strip DWARF with this llvm-strip (default: built in)
       --header-only               compile the header alone (export its types)
+  -w, --wasm-header               also write <name>.wasm.h: the event structs for a wasm32 guest
   -n, --no-generate-package-json  write only <name>.bpf.o and <name>.skel.json
   -v, --verbose                   print the commands run
   -h, --help                      print this help
@@ -34,6 +35,7 @@ Commands:
   run [OPTIONS] <package> [PROGRAM FLAGS]       load, attach and print the package's events
   compile [OPTIONS] <prog.bpf.c> [<event.h>]   compile into a package (same as ecc)
   info <package.json|package.yaml|URL|->       summarise a package: programs, maps, flags, events
+  run <prog.wasm> [ARGS] / info <prog.wasm>    run or describe a wasm-bpf module
 
 Options:
   -h, --help       print this help
@@ -60,6 +62,7 @@ async function eccMain(args: string[]): Promise<number> {
       "clang-bin": { type: "string", short: "c" },
       "llvm-strip-bin": { type: "string", short: "l" },
       "header-only": { type: "boolean" },
+      "wasm-header": { type: "boolean", short: "w" },
       "no-generate-package-json": { type: "boolean", short: "n" },
       verbose: { type: "boolean", short: "v" },
       help: { type: "boolean", short: "h" },
@@ -86,6 +89,7 @@ async function eccMain(args: string[]): Promise<number> {
     llvmStrip: values["llvm-strip-bin"],
     headerOnly: values["header-only"],
     noPackage: values["no-generate-package-json"],
+    wasmHeader: values["wasm-header"],
     log: verbose ? (l) => console.error(l) : undefined,
   });
   const out = result.files.package ?? result.files.skeleton;
@@ -94,8 +98,10 @@ async function eccMain(args: string[]): Promise<number> {
 }
 
 const RUN_USAGE = `Usage: ecli run [OPTIONS] <package.json|package.yaml|URL|-> [PROGRAM FLAGS]
+       ecli run [--verbose] <prog.wasm> [GUEST ARGS]
 
 Loads the package into the kernel, attaches its programs and prints its events until Ctrl-C.
+A WebAssembly module (wasm-bpf) runs as a guest: its args, stdout/stderr and exit code.
 Program flags come from the program's variables: 'ecli run <package> --help' lists them.
 
 Options (before or after the package; '--' ends them):
@@ -182,6 +188,13 @@ async function runMain(args: string[]): Promise<number> {
   if (r.handler !== undefined && r.evalCode !== undefined) {
     throw new UsageError("--handler and -e are alternatives; give one");
   }
+  const wasm = await import("./lib/wasm/mod.ts");
+  if (wasm.isWasmModule(r.pkg, wasm.fileHead(r.pkg))) {
+    // Everything after the module is the guest's (its -c or -e are not ecli's options).
+    const guestArgs = args.slice(args.indexOf(r.pkg) + 1);
+    if (guestArgs[0] === "--") guestArgs.shift();
+    return await wasm.runWasmFile(r.pkg, guestArgs, { verbose: r.verbose });
+  }
   const { evalHandler, handlerConsumer, loadHandler, loadPackage, mapHandles, runPackage } =
     await import("./mod.ts");
   const pkg = await loadPackage(r.pkg);
@@ -220,6 +233,11 @@ async function infoMain(args: string[]): Promise<number> {
   });
   if (values.help) return print("Usage: ecli info <package.json|package.yaml|URL|->");
   if (positionals.length !== 1) throw new UsageError("expected one package");
+  const wasm = await import("./lib/wasm/mod.ts");
+  if (wasm.isWasmModule(positionals[0], wasm.fileHead(positionals[0]))) {
+    console.log(wasm.describeWasmModule(wasm.readWasmFile(positionals[0]), positionals[0]));
+    return 0;
+  }
   const { describePackage, loadPackage } = await import("./mod.ts");
   console.log(describePackage(await loadPackage(positionals[0]), positionals[0]));
   return 0;

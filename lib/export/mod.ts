@@ -17,3 +17,4 @@ export * from "./ring_buffer.ts";
 export * from "./perf_buffer.ts";
 export * from "./map_sampler.ts";
 export * from "./map_handle.ts";
+export * from "./map_syscalls.ts";

@@ -1,6 +1,6 @@
 import { cString, ffi, objectOpenOpts, type Pointer } from "../../ffi/mod.ts";
 import { type BpfObjectFile, readBpfObject } from "../btf/mod.ts";
-import type { Package } from "../package/mod.ts";
+import type { Package, ProgMeta } from "../package/mod.ts";
 import { type Attachment, attachProgram, findProgram } from "./attach.ts";
 import {
   type DataVariable,
@@ -201,6 +201,26 @@ export class BpfObject {
       throw e;
     }
     this.#state = "attached";
+  }
+
+  /**
+   * Attaches one more program, by name, after `load()` (upstream's wasm-bpf ABI attaches
+   * program by program): `prog` says how, as a package's program entry would (auto-attach, or
+   * `xdp`/`tc` with their extras). It is detached by `close()` like the others.
+   */
+  attachOne(prog: ProgMeta): Attachment {
+    this.#require("loaded", "attached");
+    const p = findProgram(this.#ptr, prog.name);
+    if (!p) throw new LoaderError(`Program '${prog.name}' not found in BPF object '${this.name}'`);
+    const a = attachProgram(p, prog, this.#log);
+    this.#attachments.push(a);
+    this.#state = "attached";
+    return a;
+  }
+
+  /** The section name of a program (`tp/sched/sched_process_exec`); undefined when absent. */
+  sectionOf(program: string): string | undefined {
+    return this.#sectionOf(program);
   }
 
   /** A map's description (its fd is valid once loaded). */
