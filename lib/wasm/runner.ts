@@ -76,7 +76,7 @@ export function startWasmModule(bytes: Uint8Array, opts: WasmRunOptions): WasmRu
     stdout: new LineSplitter((l) => opts.onLine?.("stdout", l)),
     stderr: new LineSplitter((l) => opts.onLine?.("stderr", l)),
   };
-  const worker = new Worker(new URL("./guest_worker.ts", import.meta.url).href, {
+  const worker = new Worker(workerUrl(), {
     type: "module",
   });
   let finish!: (r: GuestResult) => void;
@@ -126,4 +126,14 @@ export function startWasmModule(bytes: Uint8Array, opts: WasmRunOptions): WasmRu
     pause: () => set(Control.PAUSE),
     resume: () => set(Control.RUN),
   };
+}
+
+/**
+ * The worker module. In Bun's compiled executable every entrypoint sits under `/$bunfs/root/`
+ * by its path in the repository (tools/build.ts adds it), not beside this bundled file.
+ */
+function workerUrl(): string {
+  const here = new URL("./guest_worker.ts", import.meta.url);
+  if (!here.pathname.startsWith("/$bunfs/")) return here.href;
+  return "/$bunfs/root/lib/wasm/guest_worker.ts";
 }
