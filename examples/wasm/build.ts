@@ -11,7 +11,7 @@
  * @module
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import process from "node:process";
@@ -33,22 +33,35 @@ export interface GuestBuild {
   guestSource: string;
   /** The .wasm to write. */
   output: string;
+  /** Extra clang arguments for the guest (`-DX`). */
+  cflags?: string[];
   /** The C compiler for wasm32-wasi (default env WASM_CLANG, else clang-14). */
   clang?: string;
 }
 
-/** Builds the guest; throws with clang's diagnostics on failure. Returns the generated dir. */
-export async function buildGuest(b: GuestBuild): Promise<string> {
+/**
+ * Compiles the BPF side into a fresh directory: `<name>.bpf.o`, `<name>.wasm.h` (ecc -w) and
+ * `<name>.bpf.inc` (the object as a C array). Returns the directory.
+ */
+export async function prepareBpf(bpfSource: string, eventHeader: string): Promise<string> {
   const gen = mkdtempSync(join(tmpdir(), "ecli-wasm-guest-"));
-  const stem = basename(b.bpfSource).split(".")[0];
+  const stem = basename(bpfSource).split(".")[0];
   const { object } = await compile({
-    source: b.bpfSource,
-    exportHeader: b.eventHeader,
+    source: bpfSource,
+    exportHeader: eventHeader,
     outputDir: gen,
     noPackage: true,
     wasmHeader: true,
   });
   writeFileSync(join(gen, `${stem}.bpf.inc`), objectAsCArray(object, `${stem}_bpf`));
+  return gen;
+}
+
+/** Links a guest against the files of `prepareBpf` with clang for wasm32-wasi. */
+export function linkGuest(
+  gen: string,
+  b: Pick<GuestBuild, "guestSource" | "output" | "cflags" | "clang">,
+): void {
   mkdirSync(dirname(resolve(b.output)), { recursive: true });
   const clang = b.clang ?? process.env.WASM_CLANG ?? "clang-14";
   const args = [
@@ -56,7 +69,7 @@ export async function buildGuest(b: GuestBuild): Promise<string> {
     "-O2",
     `-I${gen}`,
     `-I${GUEST_INCLUDE}`,
-    `-I${dirname(resolve(b.eventHeader))}`,
+    ...(b.cflags ?? []),
     "-Wl,--allow-undefined,--export-table",
     "-o",
     b.output,
@@ -69,7 +82,16 @@ export async function buildGuest(b: GuestBuild): Promise<string> {
     );
   }
   if (r.status !== 0) throw new Error(`${clang} ${args.join(" ")} failed:\n${r.stderr}`);
-  return gen;
+}
+
+/** Builds the guest (both steps); throws with clang's diagnostics on failure. */
+export async function buildGuest(b: GuestBuild): Promise<void> {
+  const gen = await prepareBpf(b.bpfSource, b.eventHeader);
+  try {
+    linkGuest(gen, { ...b, cflags: [`-I${dirname(resolve(b.eventHeader))}`, ...(b.cflags ?? [])] });
+  } finally {
+    rmSync(gen, { recursive: true, force: true });
+  }
 }
 
 if (import.meta.main) {

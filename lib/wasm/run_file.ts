@@ -31,11 +31,18 @@ export async function runWasmFile(
   opts: WasmFileOptions = {},
 ): Promise<number> {
   const bytes = readWasmFile(path);
-  const run = startWasmModule(bytes, {
-    args: [basename(path), ...args],
-    verbose: opts.verbose,
-    onOutput: (stream, data) => (stream === "stdout" ? process.stdout : process.stderr).write(data),
-  });
+  let run;
+  try {
+    run = startWasmModule(bytes, {
+      args: [basename(path), ...args],
+      verbose: opts.verbose,
+      onOutput: (stream, data) =>
+        (stream === "stdout" ? process.stdout : process.stderr).write(data),
+    });
+  } catch (e) {
+    if (e instanceof WasmError) throw new WasmError(`${path}: ${e.message}`);
+    throw e;
+  }
   const stop = () => run.stop();
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
