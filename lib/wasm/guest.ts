@@ -76,7 +76,10 @@ export async function runGuest(job: GuestJob, output: OutputSink): Promise<Guest
     if (e instanceof GuestExit) return { code: e.code };
     if (e instanceof GuestStopped) return { code: 0, stopped: true };
     if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
-      return { code: 1, error: `guest trapped: ${(e as Error).message.replace(/ \(evaluating '.*'\)$/, "")}` };
+      return {
+        code: 1,
+        error: `guest trapped: ${(e as Error).message.replace(/ \(evaluating '.*'\)$/, "")}`,
+      };
     }
     if (e instanceof WebAssembly.LinkError || e instanceof WebAssembly.CompileError) {
       return { code: 1, error: (e as Error).message };

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runCli, sleep, startRun, waitFor } from "../support/cli.ts";
+import { runCli, startRun, waitFor } from "../support/cli.ts";
 import {
   bpfProgramIdsOf,
   hostKernelTest,

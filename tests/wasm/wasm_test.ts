@@ -133,7 +133,7 @@ hostKernelTest(
   },
 );
 
-Deno.test("startWasmModule rejects a module with unknown imports before running it", async () => {
+Deno.test("startWasmModule rejects a module with unknown imports before running it", () => {
   const path = join(scratchDir(), "empty.wasm");
   // (module (import "env" "f" (func)) (memory (export "memory") 1) (func (export "_start")))
   writeFileSync(
