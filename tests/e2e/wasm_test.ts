@@ -104,6 +104,5 @@ hostKernelTest(
       "    programs: handle_exec (tp/sched/sched_process_exec), handle_exit (tp/sched/sched_process_exit)",
     );
     assert.equal(lines[8], "    maps: exec_start, rb");
-    await sleep(0);
   },
 );
