@@ -204,7 +204,12 @@ export class WasmBpfHost {
     const o = this.#object(handle);
     if (!o) return -Errno.EINVAL;
     const name = this.#g.memory.cString(namePtr, "map name");
-    return o.maps.find((m) => m.name === name)?.fd ?? -Errno.ENOENT;
+    // libbpf's lookup, as upstream's hosts: internal maps answer to ".bss", ".rodata" too.
+    try {
+      return o.object.map(name).fd;
+    } catch {
+      return -Errno.ENOENT;
+    }
   }
 
   /** The map behind a host fd, among the guest's own objects only. */
