@@ -65,4 +65,15 @@ export {
   type StartOptions,
   startProgram,
 } from "./lib/run/mod.ts";
+export {
+  describeWasmModule,
+  type GuestResult,
+  inspectWasmModule,
+  isWasmModule,
+  runWasmFile,
+  startWasmModule,
+  WasmError,
+  type WasmRun,
+  type WasmRunOptions,
+} from "./lib/wasm/mod.ts";
 export { VERSION } from "./version.ts";
