@@ -90,7 +90,7 @@ hostKernelTest(
 );
 
 hostKernelTest(
-  "wasm guest: stop unwinds a polling guest and a spinning one; nothing stays loaded",
+  "wasm guest: stop unwinds a polling guest (nothing stays loaded) and ends a spinning one",
   async () => {
     const before = bpfProgramIdsOf(Deno.pid);
     for (const name of ["loaded", "spin"] as const) {
