@@ -3,8 +3,9 @@
  * arguments, environment, clocks, random and the rest, with three calls taken over: `fd_write`
  * on stdout/stderr goes to the host's sink (so a server can capture it line by line),
  * `proc_exit` unwinds the guest with its status instead of ending our process (Bun's
- * `node:wasi` exits the process even with `returnOnExit`), and `poll_oneoff` (sleep) passes
- * the stop/pause checkpoint first.
+ * `node:wasi` exits the process even with `returnOnExit`), and `poll_oneoff` on relative
+ * clocks only (what `sleep()` becomes) waits on the stop/pause word, so a sleeping guest stops
+ * at once; other polls go to `node:wasi` after the checkpoint.
  */
 import process from "node:process";
 import { WASI } from "node:wasi";
@@ -25,8 +26,8 @@ export interface WasiOptions {
   env?: Record<string, string>;
   /** stdout/stderr. */
   output: OutputSink;
-  /** The stop/pause checkpoint (see `GuestAccess.checkpoint`). */
-  checkpoint: () => void;
+  /** The stop/pause checkpoint (see `GuestAccess.checkpoint`): waits up to `waitMs`. */
+  checkpoint: (waitMs?: number) => void;
 }
 
 /** The WASI instance and the `wasi_snapshot_preview1` imports to instantiate with. */
@@ -100,9 +101,26 @@ export function guestWasi(opts: WasiOptions): GuestWasi {
     proc_exit: (code: number): never => {
       throw new GuestExit(code >>> 0);
     },
-    poll_oneoff: (...a: number[]): number => {
+    poll_oneoff: (subs: number, events: number, count: number, nevents: number): number => {
       opts.checkpoint();
-      return pollOneoff(...a);
+      const sleep = memory && relativeSleep(memory, subs, count);
+      if (!sleep) return pollOneoff(subs, events, count, nevents);
+      try {
+        const out = memory!.bytes(events, 32, "poll event");
+        const n = memory!.bytes(nevents, 4, "nevents");
+        const end = performance.now() + sleep.ms;
+        for (let left = sleep.ms; left > 0; left = end - performance.now()) {
+          opts.checkpoint(Math.min(left, 1000));
+        }
+        const ev = new DataView(out.buffer, out.byteOffset, 32);
+        for (let i = 0; i < 32; i++) out[i] = 0;
+        ev.setBigUint64(0, sleep.userdata, true); // error 0, type 0 (clock)
+        new DataView(n.buffer, n.byteOffset, 4).setUint32(0, 1, true);
+        return WasiErrno.SUCCESS;
+      } catch (e) {
+        if (e instanceof GuestFault) return WasiErrno.FAULT;
+        throw e;
+      }
     },
   };
   return {
@@ -112,6 +130,34 @@ export function guestWasi(opts: WasiOptions): GuestWasi {
       bindWasiMemory(wasi, instance);
     },
   };
+}
+
+/**
+ * When every subscription of a `poll_oneoff` is a relative clock (a sleep), the shortest one:
+ * its wait in ms and its userdata. Undefined otherwise (fd subscriptions, absolute times).
+ */
+function relativeSleep(
+  memory: GuestMemory,
+  subs: number,
+  count: number,
+): { ms: number; userdata: bigint } | undefined {
+  if (count < 1 || count > 64) return undefined;
+  let v: DataView;
+  try {
+    const b = memory.bytes(subs, count * 48, "subscriptions");
+    v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  } catch {
+    return undefined;
+  }
+  let best: { ms: number; userdata: bigint } | undefined;
+  for (let i = 0; i < count; i++) {
+    const at = i * 48;
+    // tag 0 = clock; subclock flags bit 0 = absolute time
+    if (v.getUint8(at + 8) !== 0 || (v.getUint16(at + 40, true) & 1) !== 0) return undefined;
+    const ms = Number(v.getBigUint64(at + 24, true)) / 1e6;
+    if (!best || ms < best.ms) best = { ms, userdata: v.getBigUint64(at, true) };
+  }
+  return best;
 }
 
 /**

@@ -23,7 +23,8 @@ export type GuestName =
   | "corrupt"
   | "unknown"
   | "spin"
-  | "loaded";
+  | "loaded"
+  | "sleep";
 
 const built = new Map<string, Promise<string>>();
 

@@ -1,8 +1,10 @@
 /* Misbehaving guests, one per -D: OOB (out-of-bounds pointers), TRAP (traps with objects
  * loaded), CORRUPT (a corrupt BPF object), UNKNOWN (imports that no host has), SPIN (loads,
- * then loops without host calls until stopped), LOADED (loads, attaches, sleeps in polls). */
+ * then loops without host calls until stopped), LOADED (loads, attaches, sleeps in polls),
+ * SLEEP (loads, attaches, sleeps 30 s, then says so). */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "libbpf-wasm.h"
 #include "execperf.bpf.inc"
 
@@ -56,6 +58,10 @@ int main(void)
 #ifdef SPIN
 	for (volatile unsigned long i = 0;; i++)
 		;
+#endif
+#ifdef SLEEP
+	sleep(30);
+	printf("slept\n");
 #endif
 #ifdef LOADED
 	char buf[256];
