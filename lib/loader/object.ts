@@ -223,6 +223,15 @@ export class BpfObject {
     return this.#sectionOf(program);
   }
 
+  /** The object and its links by address (see `ObjectRecord`); undefined once closed. */
+  get record(): ObjectRecord | undefined {
+    if (this.#state === "closed") return undefined;
+    return {
+      object: ffi().memory.address(this.#ptr),
+      links: this.#attachments.flatMap((a) => a.linkAddress === undefined ? [] : [a.linkAddress]),
+    };
+  }
+
   /** A map's description (its fd is valid once loaded). */
   map(name: string): BpfMap {
     const p = this.#mapPtr(name);
@@ -280,6 +289,27 @@ export class BpfObject {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/**
+ * Enough to release an object from another thread of the process when the one that owns it
+ * cannot (a Worker ended while its guest ran): libbpf's object and link structures by address.
+ */
+export interface ObjectRecord {
+  /** `struct bpf_object *`. */
+  object: bigint;
+  /** `struct bpf_link *` of every link attached. */
+  links: bigint[];
+}
+
+/**
+ * Destroys the links and closes the object of a record made by `BpfObject.record` on a thread
+ * that will not touch it again (it was terminated). Use it once per record.
+ */
+export function releaseObjectRecord(r: ObjectRecord): void {
+  const { libbpf, memory } = ffi();
+  for (const l of [...r.links].reverse()) libbpf.bpf_link__destroy(memory.pointer(l));
+  libbpf.bpf_object__close(memory.pointer(r.object));
 }
 
 /** What `loadObject` does besides open, load and attach. */

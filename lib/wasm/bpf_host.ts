@@ -6,7 +6,7 @@
  * does the same; its Rust host returns +22 for bad buffers).
  */
 import { readFileSync } from "node:fs";
-import { type BpfMap, BpfObject, LoaderError } from "../loader/mod.ts";
+import { type BpfMap, BpfObject, LoaderError, type ObjectRecord } from "../loader/mod.ts";
 import {
   Errno,
   MapCommand,
@@ -45,6 +45,11 @@ export interface GuestAccess {
   checkpoint(waitMs?: number): void;
   /** Diagnostics (`--verbose`). */
   log(line: string): void;
+  /**
+   * Told what each handle holds after a load or attach, and `undefined` just before it is
+   * released, so the parent can release it if this thread is ended (see `ObjectRecord`).
+   */
+  track?(handle: bigint, record: ObjectRecord | undefined): void;
 }
 
 /** A ring or perf buffer reader bound to the current poll call's guest callback. */
@@ -158,6 +163,7 @@ export class WasmBpfHost {
       });
       object.load();
       this.#objects.set(handle, { object, maps: object.maps(), buffers: new Map() });
+      this.#g.track?.(handle, object.record);
       return handle;
     } catch (e) {
       // Upstream's ABI has no errno for a load: 0 is the failure, the reason goes to the log.
@@ -170,6 +176,7 @@ export class WasmBpfHost {
     const o = this.#object(handle);
     if (!o) return -Errno.EINVAL;
     this.#objects.delete(BigInt.asUintN(64, handle));
+    this.#g.track?.(BigInt.asUintN(64, handle), undefined);
     void this.#release(o);
     return 0;
   }
@@ -193,12 +200,14 @@ export class WasmBpfHost {
       const ifindex = interfaceIndex(target);
       if (ifindex === undefined) return -Errno.ENODEV;
       o.object.attachOne({ name, attach: section, link: true, ifindex });
+      this.#g.track?.(BigInt.asUintN(64, handle), o.object.record);
       return 0;
     }
     // Upstream opens `target` as a host cgroup directory here (wasm-bpf#48: it escapes the
     // sandbox); not offered until that has an fd-based form.
     if (target && section === "sockops") return -Errno.EOPNOTSUPP;
     o.object.attachOne({ name, attach: section, link: true });
+    this.#g.track?.(BigInt.asUintN(64, handle), o.object.record);
     return 0;
   }
 
@@ -341,6 +350,7 @@ export class WasmBpfHost {
   /** Releases every object the guest left loaded (and their buffers). Idempotent. */
   async close(): Promise<void> {
     const all = [...this.#objects.values()];
+    for (const h of this.#objects.keys()) this.#guest?.track?.(h, undefined);
     this.#objects.clear();
     await Promise.all(all.map((o) => this.#release(o)));
   }

@@ -2,7 +2,7 @@
  * One guest run, synchronous from `_start` to its end: instantiate with `wasm_bpf` and WASI,
  * run, and release every BPF object it left loaded whatever way it ended.
  */
-import { WasmBpfHost } from "./bpf_host.ts";
+import { type GuestAccess, WasmBpfHost } from "./bpf_host.ts";
 import { GuestExit, GuestStopped } from "./errors.ts";
 import { GuestMemory } from "./guest_memory.ts";
 import { guestWasi, type OutputSink } from "./wasi.ts";
@@ -36,8 +36,15 @@ export interface GuestResult {
 
 const encoder = new TextEncoder();
 
-/** Runs a guest to its end on this thread; every object it loaded is released after. */
-export async function runGuest(job: GuestJob, output: OutputSink): Promise<GuestResult> {
+/**
+ * Runs a guest to its end on this thread; every object it loaded is released after. `track`
+ * hears what each loaded object holds (see `GuestAccess.track`).
+ */
+export async function runGuest(
+  job: GuestJob,
+  output: OutputSink,
+  track?: GuestAccess["track"],
+): Promise<GuestResult> {
   const control = new Int32Array(job.control);
   const checkpoint = (waitMs = 0) => {
     for (;;) {
@@ -69,6 +76,7 @@ export async function runGuest(job: GuestJob, output: OutputSink): Promise<Guest
       table: table instanceof WebAssembly.Table ? table : undefined,
       checkpoint,
       log,
+      track,
     });
     (start as () => void)();
     return { code: 0 };

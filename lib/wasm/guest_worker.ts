@@ -9,6 +9,10 @@
 import { type GuestJob, runGuest } from "./guest.ts";
 
 self.onmessage = async (e: MessageEvent<GuestJob>) => {
-  const result = await runGuest(e.data, (fd, bytes) => self.postMessage({ t: "out", fd, bytes }));
+  const result = await runGuest(
+    e.data,
+    (fd, bytes) => self.postMessage({ t: "out", fd, bytes }),
+    (handle, record) => self.postMessage({ t: "track", handle, record }),
+  );
   self.postMessage({ t: "done", ...result });
 };

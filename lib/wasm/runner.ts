@@ -13,6 +13,7 @@
  */
 import { Control, type GuestResult } from "./guest.ts";
 import { inspectWasmModule } from "./module_info.ts";
+import { type ObjectRecord, releaseObjectRecord } from "../loader/mod.ts";
 
 /** Options of `startWasmModule`. */
 export interface WasmRunOptions {
@@ -82,12 +83,16 @@ export function startWasmModule(bytes: Uint8Array, opts: WasmRunOptions): WasmRu
   let finish!: (r: GuestResult) => void;
   const done = new Promise<GuestResult>((resolve) => finish = resolve);
   let ended = false;
+  // What the guest holds, by handle: released here when its thread had to be ended.
+  const held = new Map<bigint, ObjectRecord>();
   const end = (r: GuestResult) => {
     if (ended) return;
     ended = true;
     lines.stdout.flush();
     lines.stderr.flush();
     worker.terminate();
+    for (const rec of held.values()) releaseObjectRecord(rec);
+    held.clear();
     finish(r);
   };
   worker.onmessage = (e: MessageEvent) => {
@@ -96,6 +101,9 @@ export function startWasmModule(bytes: Uint8Array, opts: WasmRunOptions): WasmRu
       const stream = m.fd === 1 ? "stdout" : "stderr";
       opts.onOutput?.(stream, m.bytes);
       if (opts.onLine) lines[stream].push(m.bytes);
+    } else if (m.t === "track") {
+      if (m.record) held.set(m.handle, m.record);
+      else held.delete(m.handle);
     } else if (m.t === "done") end({ code: m.code, error: m.error, stopped: m.stopped });
   };
   worker.onerror = (e: ErrorEvent) => {
@@ -119,7 +127,8 @@ export function startWasmModule(bytes: Uint8Array, opts: WasmRunOptions): WasmRu
         end({
           code: 0,
           stopped: true,
-          error: `the guest did not reach a host call within ${grace} ms; its thread was ended`,
+          error: `the guest did not reach a host call within ${grace} ms; its thread was ` +
+            "ended and its objects released",
         }), grace);
       done.finally(() => clearTimeout(timer));
     },
