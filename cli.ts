@@ -27,6 +27,7 @@ Options:
   -c, --clang-bin <PATH>          clang to use (default: clang)
   -l, --llvm-strip-bin <PATH>     strip DWARF with this llvm-strip (default: built in)
       --header-only               compile the header alone (export its types)
+  -w, --wasm-header               also write <name>.wasm.h: the event structs for a wasm32 guest
   -n, --no-generate-package-json  write only <name>.bpf.o and <name>.skel.json
   -s, --standalone                also write <name>.out: a standalone tool (see ecli bundle)
   -v, --verbose                   print the commands run
@@ -47,6 +48,7 @@ Commands:
   pull [-o PATH] <IMAGE>                       pull one (IMAGE: host[:port]/name[:tag|@sha256:…])
   login [-u USER] [--password-stdin] <REGISTRY>  store credentials (docker's config.json)
   logout <REGISTRY>                            remove them
+  run <prog.wasm> [ARGS] / info <prog.wasm>    run or describe a wasm-bpf module
 
 Options:
   -h, --help       print this help
@@ -73,6 +75,7 @@ async function eccMain(args: string[]): Promise<number> {
       "clang-bin": { type: "string", short: "c" },
       "llvm-strip-bin": { type: "string", short: "l" },
       "header-only": { type: "boolean" },
+      "wasm-header": { type: "boolean", short: "w" },
       "no-generate-package-json": { type: "boolean", short: "n" },
       standalone: { type: "boolean", short: "s" },
       verbose: { type: "boolean", short: "v" },
@@ -103,6 +106,7 @@ async function eccMain(args: string[]): Promise<number> {
     llvmStrip: values["llvm-strip-bin"],
     headerOnly: values["header-only"],
     noPackage: values["no-generate-package-json"],
+    wasmHeader: values["wasm-header"],
     log: verbose ? (l) => console.error(l) : undefined,
   });
   const out = result.files.package ?? result.files.skeleton;
@@ -245,8 +249,10 @@ async function toolMain(tool: EmbeddedTool, argv: string[], name: string): Promi
 }
 
 const RUN_USAGE = `Usage: ecli run [OPTIONS] <package.json|package.yaml|URL|-|IMAGE> [PROGRAM FLAGS]
+       ecli run [--verbose] <prog.wasm> [GUEST ARGS]
 
 Loads the package into the kernel, attaches its programs and prints its events until Ctrl-C.
+A WebAssembly module (wasm-bpf) runs as a guest: its args, stdout/stderr and exit code.
 Program flags come from the program's variables: 'ecli run <package> --help' lists them.
 
 Options (before or after the package; '--' ends them):
@@ -464,7 +470,12 @@ async function runMain(args: string[], tool?: ToolRun): Promise<number> {
     // The program's type picks its handler: packages go on below, other types run themselves.
     const program = await readProgramArg(r.pkg, r);
     const kind = programHandler(program);
-    if (kind.run) return await kind.run(program, r.programArgs);
+    if (kind.run) {
+      // Everything after the module is the guest's (its -c or -e are not ecli's options).
+      const guestArgs = args.slice(args.indexOf(r.pkg) + 1);
+      if (guestArgs[0] === "--") guestArgs.shift();
+      return await kind.run(program, guestArgs, { verbose: r.verbose });
+    }
     pkg = await kind.toPackage!(program);
   }
   // The handler loads before anything is attached: a broken module costs nothing.

@@ -133,4 +133,15 @@ export {
   type StackTraceEvent,
   Symbolizer,
 } from "./lib/symbols/mod.ts";
+export {
+  describeWasmModule,
+  type GuestResult,
+  inspectWasmModule,
+  isWasmModule,
+  runWasmFile,
+  startWasmModule,
+  WasmError,
+  type WasmRun,
+  type WasmRunOptions,
+} from "./lib/wasm/mod.ts";
 export { VERSION } from "./version.ts";

@@ -11,3 +11,5 @@ const { runMetricsBench } = await import("./metrics.ts");
 await runMetricsBench();
 await import("./oci.ts");
 await import("./symbolize.ts");
+const { runWasmBench } = await import("./wasm.ts");
+await runWasmBench();

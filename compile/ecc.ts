@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { readBpfObject } from "../lib/btf/mod.ts";
+import { readBpfObject, renderWasmHeader } from "../lib/btf/mod.ts";
 import { stripDebug } from "../lib/elf/mod.ts";
 import type { Meta } from "../lib/package/schema.ts";
 import { encodePackage, serializeJson, serializeYaml } from "../lib/package/encode.ts";
@@ -37,6 +37,11 @@ export interface CompileOptions {
   headerOnly?: boolean;
   /** Skip writing package.json. */
   noPackage?: boolean;
+  /**
+   * Also write `<name>.wasm.h`: the export header's structs with the BPF layout spelled out
+   * for a wasm32 guest (upstream's `-w`/`--wasm-header`, as bpftool's `btf dump … -j`).
+   */
+  wasmHeader?: boolean;
   /** Called with each command line and progress line (ecc `-v`). */
   log?: (line: string) => void;
 }
@@ -48,7 +53,7 @@ export interface CompileResult {
   /** The stripped ELF object. */
   object: Uint8Array;
   /** Paths written, by role. */
-  files: { object: string; skeleton: string; types: string; package?: string };
+  files: { object: string; skeleton: string; types: string; package?: string; wasmHeader?: string };
 }
 
 /** Object name of a source: its file name up to the first `.` (`bootstrap.bpf.c` → `bootstrap`). */
@@ -219,6 +224,13 @@ export async function compile(
     skeleton: skeletonPath,
     types: typesPath,
   };
+  if (opts.wasmHeader) {
+    if (!header) throw new CompileError("--wasm-header needs the event header (its structs)");
+    const ids = (meta.export_types as { type_id: number }[]).map((t) => t.type_id);
+    files.wasmHeader = join(outDir, `${stem}.wasm.h`);
+    const guard = `__${stem.toUpperCase().replace(/\W/g, "_")}_WASM_H__`;
+    writeFileSync(files.wasmHeader, renderWasmHeader(obj.btf, ids, guard));
+  }
   if (!opts.noPackage) {
     files.package = join(outDir, `package.${format}`);
     writeFileSync(files.package, await serialize(encodePackage(object, meta)));

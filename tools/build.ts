@@ -80,6 +80,8 @@ export function buildBinary(opts: { libbpf?: string } = {}): BuildResult {
     "--bytecode",
     "--format=esm",
     "cli.ts",
+    // A Worker's module must be an entrypoint of its own in a compiled executable.
+    "lib/wasm/guest_worker.ts",
     "--asset=dist/ecli-assets",
     "--outfile",
     BINARY,

@@ -24,3 +24,12 @@ ls / >/dev/null
 sh -c 'exit 3' || true
 sleep 0.2
 wait "$run"
+
+echo
+echo "\$ ecli run bootstrap.wasm -d 50 -t 3    # the same tracer as a wasm-bpf guest; meanwhile: sh -c 'sleep 0.1; exit 3'"
+deno run -A examples/wasm/build.ts "$ex/procsnoop.bpf.c" "$ex/procsnoop.h" examples/wasm/bootstrap/bootstrap.c -o "$out/bootstrap.wasm" 2>/dev/null
+ecli run "$out/bootstrap.wasm" -d 50 -t 3 &
+wasm=$!
+sleep 1.5
+sh -c 'sleep 0.1; exit 3' || true
+wait "$wasm"

@@ -21,11 +21,17 @@ ldconfig -p 2>/dev/null | grep -q 'libbpf\.so\.1 ' || apt_missing+=(libbpf1)
 # <sys/sdt.h> for the USDT test's probe program.
 [ -e /usr/include/x86_64-linux-gnu/sys/sdt.h ] || [ -e /usr/include/sys/sdt.h ] ||
   apt_missing+=(systemtap-sdt-dev)
+# wasm-bpf guests (tests, examples/wasm): clang-14 for wasm32-wasi with Debian's wasi-libc.
+have clang-14 || apt_missing+=(clang-14)
+[ -e /usr/include/wasm32-wasi/stdio.h ] || apt_missing+=(wasi-libc)
+have wasm-ld-14 || apt_missing+=(lld-14)
+compgen -G '/usr/lib/llvm-14/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a' >/dev/null ||
+  apt_missing+=(libclang-rt-14-dev-wasm32)
 if ((${#apt_missing[@]})); then
   say "installing ${apt_missing[*]} (apt)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
 fi
 
 npm_missing=()

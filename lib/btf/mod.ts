@@ -11,3 +11,4 @@ export * from "./type_name.ts";
 export * from "./datasec.ts";
 export * from "./object.ts";
 export * from "./c_header.ts";
+export * from "./wasm_header.ts";

@@ -66,6 +66,16 @@ export class EpollSet {
     return Math.max(0, ffi().libc.epoll_wait(this.#fd, this.#events, capacity, 0));
   }
 
+  /**
+   * Waits up to `timeoutMs` on this thread, blocking it (for callers that must answer
+   * synchronously, like a Wasm guest's poll import running in its own worker).
+   */
+  waitBlocking(timeoutMs: number): number {
+    if (this.#closed) return 0;
+    const capacity = this.#events.length / Epoll.EVENT_SIZE;
+    return Math.max(0, ffi().libc.epoll_wait(this.#fd, this.#events, capacity, timeoutMs));
+  }
+
   /** Waits up to `timeoutMs` for input; resolves with the ready count (0 on timeout). */
   async wait(timeoutMs: number): Promise<number> {
     const waitAsync = ffi().libc.epoll_wait_async;

@@ -18,3 +18,4 @@ export * from "./perf_buffer.ts";
 export * from "./map_sampler.ts";
 export * from "./map_handle.ts";
 export * from "./stack_map.ts";
+export * from "./map_syscalls.ts";

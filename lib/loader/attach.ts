@@ -24,6 +24,8 @@ export interface Attachment {
   readonly kind: "link" | "tc" | "xdp" | "perf_event";
   /** Detaches; returns an error text instead of throwing, and is idempotent. */
   detach(): string | undefined;
+  /** For a BPF link: the address of libbpf's `struct bpf_link` (see `ObjectRecord`). */
+  readonly linkAddress?: bigint;
 }
 
 /** XDP extras of a program entry (upstream's `XDPProgExtraMeta`). */
@@ -60,8 +62,10 @@ function extras<T extends z.ZodType>(schema: T, prog: ProgMeta): z.infer<T> {
 class LinkAttachment implements Attachment {
   readonly kind = "link";
   #link: Pointer;
+  readonly linkAddress: bigint;
   constructor(readonly program: string, link: Pointer) {
     this.#link = link;
+    this.linkAddress = ffi().memory.address(link);
   }
   detach(): string | undefined {
     if (this.#link === null) return;

@@ -1,6 +1,6 @@
 import { cString, ffi, objectOpenOpts, type Pointer } from "../../ffi/mod.ts";
 import { type BpfObjectFile, readBpfObject } from "../btf/mod.ts";
-import type { Package } from "../package/mod.ts";
+import type { Package, ProgMeta } from "../package/mod.ts";
 import {
   type Attachment,
   attachProgram,
@@ -214,6 +214,35 @@ export class BpfObject {
     this.#state = "attached";
   }
 
+  /**
+   * Attaches one more program, by name, after `load()` (upstream's wasm-bpf ABI attaches
+   * program by program): `prog` says how, as a package's program entry would (auto-attach, or
+   * `xdp`/`tc` with their extras). It is detached by `close()` like the others.
+   */
+  attachOne(prog: ProgMeta): Attachment {
+    this.#require("loaded", "attached");
+    const p = findProgram(this.#ptr, prog.name);
+    if (!p) throw new LoaderError(`Program '${prog.name}' not found in BPF object '${this.name}'`);
+    const a = attachProgram(p, prog, this.#log);
+    this.#attachments.push(a);
+    this.#state = "attached";
+    return a;
+  }
+
+  /** The section name of a program (`tp/sched/sched_process_exec`); undefined when absent. */
+  sectionOf(program: string): string | undefined {
+    return this.#sectionOf(program);
+  }
+
+  /** The object and its links by address (see `ObjectRecord`); undefined once closed. */
+  get record(): ObjectRecord | undefined {
+    if (this.#state === "closed") return undefined;
+    return {
+      object: ffi().memory.address(this.#ptr),
+      links: this.#attachments.flatMap((a) => a.linkAddress === undefined ? [] : [a.linkAddress]),
+    };
+  }
+
   /** A map's description (its fd is valid once loaded). */
   map(name: string): BpfMap {
     const p = this.#mapPtr(name);
@@ -271,6 +300,27 @@ export class BpfObject {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/**
+ * Enough to release an object from another thread of the process when the one that owns it
+ * cannot (a Worker ended while its guest ran): libbpf's object and link structures by address.
+ */
+export interface ObjectRecord {
+  /** `struct bpf_object *`. */
+  object: bigint;
+  /** `struct bpf_link *` of every link attached. */
+  links: bigint[];
+}
+
+/**
+ * Destroys the links and closes the object of a record made by `BpfObject.record` on a thread
+ * that will not touch it again (it was terminated). Use it once per record.
+ */
+export function releaseObjectRecord(r: ObjectRecord): void {
+  const { libbpf, memory } = ffi();
+  for (const l of [...r.links].reverse()) libbpf.bpf_link__destroy(memory.pointer(l));
+  libbpf.bpf_object__close(memory.pointer(r.object));
 }
 
 /** What `loadObject` does besides open, load and attach. */

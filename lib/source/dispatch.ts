@@ -10,7 +10,7 @@ export interface ProgramHandler {
   /** The package the run pipeline loads. */
   toPackage?(program: ProgramSource): Promise<Package>;
   /** Runs the program with its own arguments; resolves to the exit code. */
-  run?(program: ProgramSource, args: string[]): Promise<number>;
+  run?(program: ProgramSource, args: string[], opts?: { verbose?: boolean }): Promise<number>;
   /** `ecli info` text. */
   describe?(program: ProgramSource): Promise<string>;
 }
