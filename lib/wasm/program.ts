@@ -1,4 +1,5 @@
 import { registerProgramHandler } from "../source/mod.ts";
+import { WasmError } from "./errors.ts";
 import { describeWasmModule } from "./module_info.ts";
 import { runWasmBytes } from "./run_file.ts";
 
@@ -8,5 +9,12 @@ import { runWasmBytes } from "./run_file.ts";
  */
 registerProgramHandler("wasm", {
   run: (program, args, opts) => runWasmBytes(program.bytes, program.source, args, opts),
-  describe: (program) => Promise.resolve(describeWasmModule(program.bytes, program.source)),
+  describe(program) {
+    try {
+      return Promise.resolve(describeWasmModule(program.bytes, program.source));
+    } catch (e) {
+      if (e instanceof WasmError) throw new WasmError(`${program.source}: ${e.message}`);
+      throw e;
+    }
+  },
 });
