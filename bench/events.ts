@@ -376,7 +376,9 @@ async function measure(
           `--cpu-prof-name=${mode}-${pid}.cpuprofile`,
         ]
         : [];
-      return runtime === "deno" ? ["deno", ["run", "-A", ...prof, ...args]] : ["bun", args];
+      return runtime === "deno"
+        ? ["deno", ["run", "-A", ...prof, ...args]]
+        : ["bun", [...prof, ...args]];
     };
   const cRow = (mode: Mode) => (pid: number, ring: number): [string, string[]] => [
     consumerExe,

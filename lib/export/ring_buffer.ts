@@ -36,6 +36,12 @@ const COMMIT_EVERY = 1024;
  * rest of the walk), so it is kept for the other architectures only.
  */
 const ORDERED_LOADS = process.arch === "x64";
+/**
+ * Records between young-generation collections where the runtime asks for them
+ * (`collectYoung`: Bun). 16 Ki records of decoded objects are a few MB, which a collection
+ * clears in well under a millisecond; measured best among 4 Ki, 16 Ki and 64 Ki.
+ */
+export const YOUNG_GC_EVERY = 16384;
 
 /** Maps `length` bytes of `fd` at `offset`; throws with errno on failure. */
 export function mapFd(fd: number, length: number, prot: number, offset: number): Pointer {
@@ -70,6 +76,9 @@ export class RingBufferReader implements Drainer {
   #mask: number;
   #pos: number;
   #atomicHeaders: boolean;
+  #collectYoung?: () => void;
+  /** `walked` (of this drain, negative: records walked since before it) at the last one. */
+  #youngAt = 0;
   #epoll?: EpollSet;
   #stop = new StopSignal();
   #running?: Promise<void>;
@@ -104,6 +113,7 @@ export class RingBufferReader implements Drainer {
     this.#view = new DataView(this.#data);
     this.#mask = size - 1;
     this.#atomicHeaders = !plainLoadsOnReadOnlyMemory && !ORDERED_LOADS;
+    this.#collectYoung = ffi().collectYoung;
     this.#pos = Number(Atomics.load(this.#consumer, 0));
   }
 
@@ -142,12 +152,24 @@ export class RingBufferReader implements Drainer {
             n++;
             onRecord(view, off + HEADER, len);
           }
-          if ((++walked & (COMMIT_EVERY - 1)) === 0) Atomics.store(this.#consumer, 0, BigInt(pos));
+          if ((++walked & (COMMIT_EVERY - 1)) === 0) {
+            Atomics.store(this.#consumer, 0, BigInt(pos));
+            if (this.#collectYoung && walked - this.#youngAt >= YOUNG_GC_EVERY) {
+              this.#collectYoung();
+              this.#youngAt = walked;
+            }
+          }
         }
         prod = Number(Atomics.load(this.#producer, 0));
       }
       return n;
     } finally {
+      // Short drains (live, a few records per wakeup) add up across calls.
+      this.#youngAt -= walked;
+      if (this.#collectYoung && this.#youngAt <= -YOUNG_GC_EVERY) {
+        this.#collectYoung();
+        this.#youngAt = 0;
+      }
       this.#pos = pos;
       this.records += n;
       Atomics.store(this.#consumer, 0, BigInt(pos));
