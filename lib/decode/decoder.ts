@@ -60,7 +60,7 @@ export function buildDecoder(btf: Btf, typeId: number): GeneratedDecoder {
       structFields(btf, typeId),
       composite ? "object" : "value",
       btf.sizeOf(typeId),
-      describe(btf, typeId),
+      describeType(btf, typeId),
     );
     perBtf.set(typeId, decoder);
   }
@@ -96,7 +96,8 @@ function fieldsSize(btf: Btf, fields: readonly StructField[]): number {
   return size;
 }
 
-function describe(btf: Btf, typeId: number): string {
+/** The C name of `typeId` for messages (`struct event`), or its id when it has none. */
+export function describeType(btf: Btf, typeId: number): string {
   try {
     return typeName(btf, typeId);
   } catch {

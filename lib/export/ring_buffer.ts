@@ -20,15 +20,20 @@ export type RecordHandler = (data: Uint8Array) => void;
  */
 export type RecordAtHandler = (view: DataView, offset: number, length: number) => void;
 
-/** A record callback of either form; `{ at }` selects the view form. */
-export type RecordCallback = RecordHandler | { at: RecordAtHandler };
+/**
+ * A record callback of either form; `{ at }` selects the view form. `flush`, when given, is
+ * called before the reader hands space back to the kernel (every `COMMIT_EVERY` records and at
+ * the end of each drain): records seen since the last call are still intact until it returns,
+ * so a consumer may keep their offsets and read them all there (batches).
+ */
+export type RecordCallback = RecordHandler | { at: RecordAtHandler; flush?: () => void };
 
 const BUSY = 0x8000_0000;
 const DISCARD = 0x4000_0000;
 const LENGTH = 0x3fff_ffff;
 const HEADER = 8;
 /** Records between consumer-position updates inside one drain (frees space early). */
-const COMMIT_EVERY = 1024;
+export const COMMIT_EVERY = 1024;
 /**
  * x86-64 never reorders a load with later loads, so a plain load of a record header has the
  * acquire order libbpf's `smp_load_acquire` gives (a compiler barrier there; JITs keep typed-
@@ -64,6 +69,7 @@ export class RingBufferReader implements Drainer {
   /** Records delivered so far. */
   records = 0;
   #onRecord: RecordAtHandler;
+  #flush?: () => void;
   #opts: PollOptions;
   #page: number;
   #consumerPage: Pointer;
@@ -96,6 +102,7 @@ export class RingBufferReader implements Drainer {
     this.#onRecord = typeof onRecord === "function"
       ? (view, offset, length) => onRecord(new Uint8Array(view.buffer, offset, length))
       : onRecord.at;
+    this.#flush = typeof onRecord === "function" ? undefined : onRecord.flush;
     this.#opts = opts;
     const size = map.maxEntries;
     this.#page = libc.getpagesize();
@@ -153,6 +160,7 @@ export class RingBufferReader implements Drainer {
             onRecord(view, off + HEADER, len);
           }
           if ((++walked & (COMMIT_EVERY - 1)) === 0) {
+            this.#flush?.();
             Atomics.store(this.#consumer, 0, BigInt(pos));
             if (this.#collectYoung && walked - this.#youngAt >= YOUNG_GC_EVERY) {
               this.#collectYoung();
@@ -172,6 +180,7 @@ export class RingBufferReader implements Drainer {
       }
       this.#pos = pos;
       this.records += n;
+      if (walked & (COMMIT_EVERY - 1)) this.#flush?.();
       Atomics.store(this.#consumer, 0, BigInt(pos));
     }
   }
