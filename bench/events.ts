@@ -419,9 +419,29 @@ async function measure(
       ? [row("bun-decode", "bun: decode → JS objects", "drain", ecli("bun", "drain-decode"))]
       : []),
     row("handler", "deno: → no-op TS handler", "drain", ecli("deno", "drain-handler")),
-    row("json", "deno: --json → /dev/null", "drain", ecli("deno", "drain-json")),
+    row("object", "deno: event handler (reads 6 fields)", "drain", ecli("deno", "drain-object")),
+    row("view", "deno: view handler (same fields)", "drain", ecli("deno", "drain-view")),
+    row("batch", "deno: batch handler (same fields)", "drain", ecli("deno", "drain-batch")),
     ...(bun
-      ? [row("bun-json", "bun: --json → /dev/null", "drain", ecli("bun", "drain-json"))]
+      ? [
+        row("bun-handler", "bun: → no-op TS handler", "drain", ecli("bun", "drain-handler")),
+        row(
+          "bun-object",
+          "bun: event handler (reads 6 fields)",
+          "drain",
+          ecli("bun", "drain-object"),
+        ),
+        row("bun-view", "bun: view handler (same fields)", "drain", ecli("bun", "drain-view")),
+        row("bun-batch", "bun: batch handler (same fields)", "drain", ecli("bun", "drain-batch")),
+      ]
+      : []),
+    row("json", "deno: --json → /dev/null", "drain", ecli("deno", "drain-json")),
+    row("plain", "deno: plain table → /dev/null", "drain", ecli("deno", "drain-plain")),
+    ...(bun
+      ? [
+        row("bun-json", "bun: --json → /dev/null", "drain", ecli("bun", "drain-json")),
+        row("bun-plain", "bun: plain table → /dev/null", "drain", ecli("bun", "drain-plain")),
+      ]
       : []),
     row("c-live", "C libbpf ring_buffer__poll", "live", cRow("live")),
     row("live-json", "deno: run --json → /dev/null", "live", ecli("deno", "live-json")),
