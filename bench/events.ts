@@ -46,6 +46,7 @@ import { loadPackage } from "../lib/package/mod.ts";
 import { kernelSkipReason } from "../tests/support/kernel.ts";
 import { ensureBinary } from "../tools/build.ts";
 import { RECORD_BYTES } from "./events/layout.ts";
+import { preparePeers } from "./peers/peers.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const SRC = `${ROOT}/bench/events`;
@@ -63,6 +64,8 @@ export interface EventsBenchOptions {
    * true; builds `dist/ecli` first when it is stale).
    */
   cli?: boolean;
+  /** The peers of `peers/` (Go, Python, bpftrace), where installed (default: true). */
+  peers?: boolean;
   /** Run the Deno consumers with `--cpu-prof`, writing the profiles into this directory. */
   profileDir?: string;
   /**
@@ -79,6 +82,10 @@ interface Row {
   label: string;
   mode: Mode;
   c: boolean;
+  /** A peer (Go, Python, bpftrace): lost = N − events, as for C. */
+  peer?: boolean;
+  /** A CLI row whose events are the output lines that start with a digit (bpftrace's). */
+  digitLines?: boolean;
   /** A consumer speaking the READY protocol, or the real `ecli run` CLI (live only). */
   cli: boolean;
   command: (pid: number, ringBytes: number) => [string, string[]];
@@ -218,7 +225,7 @@ async function session(row: Row, n: number, genExe: string, ringBytes: number): 
     const status = await consumer.process.status;
     if (!status.success || !last) throw new Error(`${row.label}: exit code ${status.code}`);
     const r = JSON.parse(last);
-    const lost = row.c ? n - r.events : r.lost;
+    const lost = row.c || row.peer ? n - r.events : r.lost;
     return { ...r, lost, gen: genResult };
   } finally {
     await consumer?.close();
@@ -299,7 +306,9 @@ async function cliSession(row: Row, n: number, genExe: string, outDir: string): 
     }
     const [rssKb, user, sys] = readFileSync(timeFile, "utf8").trim().split("\n").at(-1)!
       .split(" ").map(Number);
-    const wc = spawnSync("wc", ["-l", out], { encoding: "utf8" });
+    const wc = row.digitLines
+      ? spawnSync("grep", ["-c", "^[0-9]", out], { encoding: "utf8" })
+      : spawnSync("wc", ["-l", out], { encoding: "utf8" });
     const events = Number.parseInt(wc.stdout);
     return {
       events,
@@ -450,12 +459,75 @@ async function measure(
       : []),
     row("live-decode", "deno: run, decode only (diagnostic)", "live", ecli("deno", "live-decode")),
   ];
+  if (opts.peers ?? true) {
+    const peers = preparePeers(dir);
+    notes.push(...peers.notes);
+    const peerRow = (id: string, label: string, mode: Mode, command: Row["command"]): Row => ({
+      ...row(id, label, mode, command),
+      peer: true,
+    });
+    const { go, bcc, bpftrace } = peers;
+    const goCommand = (mode: Mode) => (pid: number, ring: number): [string, string[]] => [
+      go![0],
+      [...go!.slice(1), objPath, mode, String(pid), String(n), String(ring)],
+    ];
+    const bccCommand = (mode: Mode) => (pid: number, ring: number): [string, string[]] => [
+      "env",
+      [
+        ...Object.entries(bcc!.env).map(([k, v]) => `${k}=${v}`),
+        ...bcc!.argv,
+        mode,
+        String(pid),
+        String(n),
+        String(ring),
+      ],
+    ];
+    if (go) {
+      rows.push(
+        peerRow("go-drain", "Go cilium/ebpf Read + binary.Read", "drain", goCommand("drain")),
+        peerRow("go-live", "Go cilium/ebpf Read + binary.Read", "live", goCommand("live")),
+      );
+    }
+    if (bcc) {
+      rows.push(
+        peerRow("py-drain", "Python BCC ring_buffer_consume", "drain", bccCommand("drain")),
+        peerRow("py-live", "Python BCC ring_buffer_poll", "live", bccCommand("live")),
+      );
+    }
+    if (bpftrace) {
+      // bpftrace 0.17 prints through a perf buffer (no ring buffer output); 16 MiB per CPU.
+      // BEGIN tells the harness it is attached (the line the CLI rows wait for).
+      const script = (pid: number) =>
+        `BEGIN { system("echo ' attached, printing ' >&2"); } ` +
+        `tracepoint:syscalls:sys_enter_getpid /pid == ${pid}/ ` +
+        `{ printf("%d %d %d %llu %s\\n", pid, tid, cpu, nsecs, comm); }`;
+      rows.push({
+        ...row("cli-bpftrace", "bpftrace printf → file (perf buffer)", "live", (pid) => [
+          "env",
+          ["BPFTRACE_PERF_RB_PAGES=4096", bpftrace, "--unsafe", "-e", script(pid)],
+        ]),
+        peer: true,
+        digitLines: true,
+      });
+    }
+  }
   if (opts.cli ?? true) {
     rows.push(
       row("cli-deno", "CLI deno run -A cli.ts", "live", cliRow(["deno", "run", "-A", "cli.ts"])),
     );
     if (bun) rows.push(row("cli-bun", "CLI bun cli.ts", "live", cliRow(["bun", "cli.ts"])));
-    if (binary) rows.push(row("cli-binary", "CLI dist/ecli", "live", cliRow([binary])));
+    if (binary) {
+      rows.push(row("cli-binary", "CLI dist/ecli --json", "live", cliRow([binary])));
+      // The plain table: its header line is not an event (rows start with the time).
+      const plain = (pid: number): [string, string[]] => {
+        const [cmd, args] = cliRow([binary!])(pid);
+        return [cmd, args.filter((a) => a !== "--json")];
+      };
+      rows.push({
+        ...row("cli-binary-plain", "CLI dist/ecli (plain)", "live", plain),
+        digitLines: true,
+      });
+    }
   }
 
   if (opts.only) {
@@ -499,85 +571,88 @@ async function measure(
       `(rows interleaved, same run)`,
   );
   for (const note of notes) console.log(`  (${note})`);
+  const drainLine = `drain: ring prefilled (${drainRing >> 20} MiB) while nobody reads, then ` +
+    `one timed drain; events/s = events / drain time`;
+  const liveLine = "live: 16 MiB ring, kernel default wakeups, generator at full speed; " +
+    "events/s = delivered / generator time";
+  for (const line of [drainLine, liveLine]) console.log(`  ${line}`);
+  if (rows.some((r) => r.cli)) {
+    console.log(
+      "  CLI rows: `… run PKG --json --count N --target_pid PID > file` (tmpfs), under " +
+        "/usr/bin/time; ready = ` attached, printing ` on stderr; CPU from ready to exit; " +
+        "lost = N − lines printed",
+    );
+  }
+  if (n * RECORD_BYTES <= 16 << 20) {
+    console.log("  (the live ring holds all N events here, so no consumer can lose any: raise N)");
+  }
+  // One table: every row with its mode; × C is against the C consumer of the same mode.
+  const lostText = (r: Row) =>
+    samples.get(r.id)!.map((s) =>
+      r.c && (s.drops || s.gaps) ? `${s.lost} (drops ${s.drops}, gaps ${s.gaps})` : `${s.lost}`
+    ).join("/");
+  const lw = Math.max("lost (per run)".length, ...rows.map((r) => lostText(r).length));
+  console.log(
+    `  ${"consumer".padEnd(w)} ${"mode".padEnd(5)} ${"events/s".padStart(10)}    × C` +
+      `  CPU ns/ev  peak RSS  ${"lost (per run)".padEnd(lw)}  runs`,
+  );
   for (const mode of ["drain", "live"] as const) {
-    const modeRows = rows.filter((x) => x.mode === mode);
-    if (!modeRows.length) continue;
-    console.log(
-      mode === "drain"
-        ? `drain: ring prefilled (${drainRing >> 20} MiB) while nobody reads, then one ` +
-          `timed drain; events/s = events / drain time`
-        : "live: 16 MiB ring, kernel default wakeups, generator at full speed; " +
-          "events/s = delivered / generator time",
-    );
-    if (mode === "live" && modeRows.some((r) => r.cli)) {
-      console.log(
-        "  CLI rows: `… run PKG --json --count N --target_pid PID > file` (tmpfs), under " +
-          "/usr/bin/time; ready = ` attached, printing ` on stderr; CPU from ready to exit; " +
-          "lost = N − JSON lines printed",
-      );
-    }
-    if (mode === "live" && n * RECORD_BYTES <= 16 << 20) {
-      console.log("  (the ring holds all N events here, so no consumer can lose any: raise N)");
-    }
-    const lostText = (r: Row) =>
-      samples.get(r.id)!.map((s) =>
-        r.c && (s.drops || s.gaps) ? `${s.lost} (drops ${s.drops}, gaps ${s.gaps})` : `${s.lost}`
-      ).join("/");
-    const lw = Math.max("lost (per run)".length, ...modeRows.map((r) => lostText(r).length));
-    const extra = mode === "live"
-      ? `${"ready→end".padStart(10)}${"producer".padStart(10)}  ${"lost (per run)".padEnd(lw)}`
-      : "";
-    console.log(
-      `  ${"consumer".padEnd(w)} ${"events/s".padStart(10)}    × C  CPU ns/ev  peak RSS` +
-        `${extra}  runs`,
-    );
-    for (const r of modeRows) {
+    for (const r of rows.filter((x) => x.mode === mode)) {
       const rs = rates(r.id);
       const ratio = median(rs) / cRate[mode];
       const cpu = medianOf(r.id, (s) => (s.cpu_seconds * 1e9) / Math.max(1, s.events));
       const rss = mb(medianOf(r.id, (s) => s.max_rss_kb));
-      const more = mode === "live"
-        ? fmtRate(medianOf(r.id, (s) => s.events / s.seconds)).padStart(10) +
-          `${fmtRate(medianOf(r.id, (s) => s.gen.rate)).padStart(10)}  ${lostText(r).padEnd(lw)}`
-        : "";
       console.log(
-        `  ${r.label.padEnd(w)} ${fmtRate(median(rs)).padStart(10)} ` +
+        `  ${r.label.padEnd(w)} ${mode.padEnd(5)} ${fmtRate(median(rs)).padStart(10)} ` +
           `${ratio.toFixed(ratio < 0.1 ? 3 : 2).padStart(6)} ${cpu.toFixed(0).padStart(10)} ` +
-          `${rss.padStart(9)}${more}  ${rs.map(fmtRate).join(", ")}`,
+          `${rss.padStart(9)}  ${lostText(r).padEnd(lw)}  ${rs.map(fmtRate).join(", ")}`,
       );
     }
   }
   console.log(
-    "  (peak RSS = VmHWM of the consumer process; it counts the mapped ring, twice its size; " +
-      "ready→end = delivered / time from attached to the end of the consumer's loop, to exit " +
-      "for the CLI rows)",
+    "  (peak RSS = VmHWM of the consumer process; it counts the mapped ring, twice its size. " +
+      "bun rows = the runtime of the executable dist/ecli, running the same consumer script)",
   );
 
   const targets: [boolean, string][] = [];
-  if (has("decode")) {
-    const ratio = median(rates("decode")) / cRate.drain;
+  const m = (id: string) => (has(id) ? median(rates(id)) : NaN);
+  if (has("decode") && has("bun-decode")) {
     targets.push([
-      ratio >= 0.35,
-      `drain with full decode to JS objects ≥ 0.35× C: ${ratio.toFixed(3)}×`,
+      m("bun-decode") >= m("decode"),
+      `Bun (the executable's runtime) drain decode ≥ Deno's: ${fmtRate(m("bun-decode"))} vs ` +
+      fmtRate(m("decode")),
     ]);
   }
-  if (has("handler") && has("decode")) {
-    const ratio = median(rates("handler")) / median(rates("decode"));
+  for (const id of ["view", "batch", "bun-view", "bun-batch"]) {
+    if (!has(id)) continue;
+    const ratio = m(id) / cRate.drain;
+    targets.push([ratio >= 0.5, `${byId(id).label} ≥ 0.5× C (drain): ${ratio.toFixed(3)}×`]);
+  }
+  for (const [handler, decode] of [["handler", "decode"], ["bun-handler", "bun-decode"]]) {
+    if (!has(handler) || !has(decode)) continue;
+    const ratio = m(handler) / m(decode);
     targets.push([
-      ratio >= 0.8,
-      `a no-op TypeScript handler keeps ≥ 0.8× of the no-handler decode rate: ${ratio.toFixed(2)}×`,
+      ratio >= 0.9,
+      `${byId(handler).label} ≥ 0.9× of decoding alone: ${ratio.toFixed(2)}×`,
     ]);
   }
-  if (has("json")) {
-    const r = median(rates("json"));
-    targets.push([r >= 1e6, `--json to /dev/null ≥ 1,000,000 events/s (drain): ${fmtRate(r)}`]);
+  for (const id of ["json", "bun-json"]) {
+    if (has(id)) {
+      targets.push([m(id) >= 4e6, `${byId(id).label} ≥ 4 M lines/s (drain): ${fmtRate(m(id))}`]);
+    }
   }
-  if (has("live-json")) {
-    const lost = samples.get("live-json")!.map((s) => s.lost);
-    targets.push([
-      lost.every((l) => l === 0),
-      `zero lost events live (ecli run --json, default wakeups): lost ${lost.join("/")}`,
-    ]);
+  const ours = ["live-json", "bun-live-json", "cli-binary"].filter(has);
+  const peersLive = rows.filter((r) => r.peer && r.mode === "live");
+  for (const id of ours) {
+    for (const p of peersLive) {
+      const lostOurs = median(samples.get(id)!.map((s) => s.lost));
+      const lostPeer = median(samples.get(p.id)!.map((s) => s.lost));
+      targets.push([
+        m(id) >= m(p.id) && lostOurs <= lostPeer,
+        `${byId(id).label} live ahead of ${p.label}: ${fmtRate(m(id))} (lost ${lostOurs}) vs ` +
+        `${fmtRate(m(p.id))} (lost ${lostPeer})`,
+      ]);
+    }
   }
   console.log("targets");
   for (const [ok, what] of targets) console.log(`  ${ok ? "PASS" : "FAIL"} ${what}`);
@@ -591,6 +666,7 @@ if (import.meta.main) {
       bun: { type: "boolean" },
       "no-bun": { type: "boolean" },
       "no-cli": { type: "boolean" },
+      "no-peers": { type: "boolean" },
       profile: { type: "string" },
       only: { type: "string" },
     },
@@ -601,6 +677,7 @@ if (import.meta.main) {
     runs: positionals[1] ? Number(positionals[1]) : undefined,
     bun: !values["no-bun"],
     cli: !values["no-cli"],
+    peers: !values["no-peers"],
     profileDir: values.profile,
     only: values.only?.split(","),
   });
