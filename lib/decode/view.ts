@@ -38,6 +38,8 @@ export interface ViewKit {
   view(view: DataView, offset: number, length: number): EventViewBase;
   /** Makes `v` (a view or batch from this kit) refuse every read from now on. */
   detach(v: unknown): void;
+  /** `detach` for a view from `view` (no type test: the per-event path). */
+  detachView(v: EventViewBase): void;
   /** A new batch over the records at `offsets[0 .. count)` of `view` (their lengths checked). */
   batch(view: DataView, offsets: Uint32Array, count: number): EventBatchBase<EventViewBase>;
   /** Bytes one record must have. */
@@ -119,6 +121,7 @@ function compileView(btf: Btf, typeId: number): ViewKit {
     `if (n < ${size} || o !== (o >>> 0) || o + n > d.byteLength) throw tooShort(d, o, n);`,
     `return new View(d, bytesOf(d), o);`,
     `},`,
+    `detachView(v) { View.seek(v, -1); },`,
     `detach(v) {`,
     `if (typeof v !== "object" || v === null) return;`,
     `if (View.isView(v)) View.seek(v, -1); else if (Batch.isBatch(v)) Batch.detach(v);`,

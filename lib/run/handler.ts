@@ -123,13 +123,18 @@ function transientConsumer(
   btf: Btf,
 ): Pick<EventConsumer, "record" | "recordAt" | "drained"> {
   const kits = new Map<ExportPlan, ViewKit>();
-  const kitOf = (plan: ExportPlan) => {
+  let lastPlan: ExportPlan | undefined;
+  let lastKit: ViewKit | undefined;
+  // One export at a time is the common case: skip the map lookup then.
+  const kitOf = (plan: ExportPlan): ViewKit => {
+    if (plan === lastPlan) return lastKit!;
     let k = kits.get(plan);
     if (!k) {
       if (plan.kind === "sample") throw new Error("a sampled map has no event views");
       kits.set(plan, k = buildView(btf, plan.typeId));
     }
-    return k;
+    lastPlan = plan;
+    return lastKit = k;
   };
   if (hook === "view") {
     const recordAt = (plan: ExportPlan, d: DataView, offset: number, length: number) => {
@@ -138,7 +143,7 @@ function transientConsumer(
       try {
         dispatcher.transient("view", plan.map.name, v, 1);
       } finally {
-        kit.detach(v);
+        kit.detachView(v);
       }
     };
     return {
