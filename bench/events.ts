@@ -2,8 +2,8 @@
  * Event-path throughput: ecli's ring-buffer consumers against a plain libbpf C consumer, on
  * the real kernel, in the same run (root, kernel BTF).
  *
- *   deno run -A bench/events.ts [N=2000000] [runs=3] [--no-bun] [--no-cli] [--profile DIR]
- *     [--only IDS]
+ *   deno run -A bench/events.ts [N=2000000] [runs=3] [--no-bun] [--no-cli] [--no-peers]
+ *     [--profile DIR] [--only IDS]
  *
  * A tracepoint program (`events/events.bpf.c`) writes one 64-byte event per getpid(2) call of
  * a generator (`events/gen.c`) into a ring buffer with the kernel's default wakeups. Each
@@ -12,28 +12,36 @@
  * - drain (consumer ceiling): the ring is resized to hold all N records; the consumer loads
  *   and attaches, the generator makes its N calls while nobody reads, then the consumer times
  *   one drain of everything. Rows: C (`events/consumer.c`, `ring_buffer__consume`); ecli
- *   decoding every record to a JS object (`buildDecoder(…).at` + `RingBufferReader` with
- *   `{ at }`, as `ecli run` reads rings; no-op sink);
- *   ecli's `--json` printer writing to /dev/null (`makePrinter` + `FdOutput`).
+ *   (`events/ecli_consumer.ts` under Deno and Bun — Bun is what `dist/ecli` runs) decoding
+ *   every record to a JS object (`buildDecoder(…).at` + `RingBufferReader` with `{ at }`, as
+ *   `ecli run` reads rings); the `--handler` path with a no-op `event` hook and with the
+ *   `event`, `view` and `batch` hooks of `events/handlers/` (each reads the fields the C
+ *   consumer reads); the `--json` and plain-table printers writing to /dev/null; the peers.
  * - live: 16 MiB ring, the generator at full speed while the consumer reads. Rows: C
  *   (`ring_buffer__poll`), `runPackage(…, { format: "json" })` to /dev/null, which is
- *   `ecli run --json`, and (diagnostic) the same run loop with a decode-only consumer.
+ *   `ecli run --json`, (diagnostic) the same run loop with a decode-only consumer, the peers.
  *   events/s = delivered / generator time; lost = N − delivered.
  * - live, the real CLI: `ecli run PACKAGE --json --count N --target_pid PID` under Deno
  *   (`deno run -A cli.ts`), Bun (`bun cli.ts`) and the compiled executable (`dist/ecli`, built
- *   first when a source is newer: `deno task compile --if-stale`), each under
- *   `/usr/bin/time` (peak RSS, CPU). Ready = its stderr line ` attached, printing `; its stdout
- *   goes to a file on tmpfs, and delivered = the JSON lines in it (lost = N − lines). CPU is
- *   counted from ready to exit (teardown included); "ready→end" is delivered / (ready → exit).
+ *   first when a source is newer: `deno task compile --if-stale`; also without `--json`, the
+ *   plain table), each under `/usr/bin/time` (peak RSS, CPU). Ready = its stderr line
+ *   ` attached, printing `; its stdout goes to a file on tmpfs, and delivered = the lines in it
+ *   (lost = N − lines). CPU is counted from ready to exit (teardown included).
+ * - peers (`peers/`, each skipped with one line when its tools are missing; `bash
+ *   tools/setup.sh --peers` installs them from Debian): cilium/ebpf in Go (`ringbuf.Reader`,
+ *   `Read()` and `binary.Read` into a struct as its examples do; built offline in GOPATH mode
+ *   over Debian's sources), BCC in Python (`open_ring_buffer` with a callback decoding via
+ *   `b["events"].event`), drained and live; bpftrace (`printf` of the same fields to a file,
+ *   live only: 0.17 has no ring buffer output).
  *
- * The main ecli rows run under Deno and Bun (the script rows also by `bun
- * events/ecli_consumer.ts`, the CLI rows as above), so the runtimes are compared in the same run, each as a ratio to the
- * C consumer of the same mode. Rows are interleaved (one session of each per round) and the
- * median of the rounds is shown. The targets checked (PASS/FAIL): drain with full decode
- * ≥ 0.35× C; `--json` drain ≥ 1,000,000 events/s; nothing lost live.
- * `--no-bun` leaves out the Bun rows, `--no-cli` the CLI rows; `--profile DIR` runs the Deno
- * consumers with `--cpu-prof` (open the `.cpuprofile` files in Chrome DevTools or summarise
- * them); `--only decode,json` runs just those rows (and the C rows they are compared with).
+ * Rows are interleaved (one session of each per round) and the median of the rounds is shown,
+ * in one table, each as a ratio to the C consumer of the same mode. The targets checked
+ * (PASS/FAIL): Bun's drain decode ≥ Deno's; view/batch handlers ≥ 0.5× C; a no-op `event`
+ * handler ≥ 0.9× of decoding alone; `--json` drain ≥ 4 M lines/s; ecli's live rows ahead of
+ * every live peer (delivered/s, lost no higher).
+ * `--no-bun` leaves out the Bun rows, `--no-cli` the CLI rows, `--no-peers` the peers;
+ * `--profile DIR` runs the Deno and Bun consumers with `--cpu-prof`; `--only decode,json` runs
+ * just those rows (and the C rows they are compared with).
  * @module
  */
 import { spawnSync } from "node:child_process";
@@ -69,8 +77,9 @@ export interface EventsBenchOptions {
   /** Run the Deno consumers with `--cpu-prof`, writing the profiles into this directory. */
   profileDir?: string;
   /**
-   * Only these rows (ids: decode, handler, json, live-json, live-decode, bun-decode, bun-json,
-   * bun-live-json, cli-deno, cli-bun, cli-binary), plus the C rows.
+   * Only these rows (ids: decode, handler, object, view, batch, json, plain, live-json,
+   * live-decode, the same with a `bun-` prefix, go-drain, go-live, py-drain, py-live,
+   * cli-bpftrace, cli-deno, cli-bun, cli-binary, cli-binary-plain), plus the C rows.
    */
   only?: string[];
 }
