@@ -430,37 +430,20 @@ async function measure(
       notes.push(`no dist/ecli row: ${(e as Error).message.split("\n")[0]}`);
     }
   }
+  // A drain row under Deno and, when there is Bun, the same under Bun (`bun-` + id).
+  const drainRows = (id: string, what: string, mode: string): Row[] => [
+    row(id, `deno: ${what}`, "drain", ecli("deno", mode)),
+    ...(bun ? [row(`bun-${id}`, `bun: ${what}`, "drain", ecli("bun", mode))] : []),
+  ];
   const rows: Row[] = [
     row("c-drain", "C libbpf ring_buffer__consume", "drain", cRow("drain")),
-    row("decode", "deno: decode → JS objects", "drain", ecli("deno", "drain-decode")),
-    ...(bun
-      ? [row("bun-decode", "bun: decode → JS objects", "drain", ecli("bun", "drain-decode"))]
-      : []),
-    row("handler", "deno: → no-op TS handler", "drain", ecli("deno", "drain-handler")),
-    row("object", "deno: event handler (reads 6 fields)", "drain", ecli("deno", "drain-object")),
-    row("view", "deno: view handler (same fields)", "drain", ecli("deno", "drain-view")),
-    row("batch", "deno: batch handler (same fields)", "drain", ecli("deno", "drain-batch")),
-    ...(bun
-      ? [
-        row("bun-handler", "bun: → no-op TS handler", "drain", ecli("bun", "drain-handler")),
-        row(
-          "bun-object",
-          "bun: event handler (reads 6 fields)",
-          "drain",
-          ecli("bun", "drain-object"),
-        ),
-        row("bun-view", "bun: view handler (same fields)", "drain", ecli("bun", "drain-view")),
-        row("bun-batch", "bun: batch handler (same fields)", "drain", ecli("bun", "drain-batch")),
-      ]
-      : []),
-    row("json", "deno: --json → /dev/null", "drain", ecli("deno", "drain-json")),
-    row("plain", "deno: plain table → /dev/null", "drain", ecli("deno", "drain-plain")),
-    ...(bun
-      ? [
-        row("bun-json", "bun: --json → /dev/null", "drain", ecli("bun", "drain-json")),
-        row("bun-plain", "bun: plain table → /dev/null", "drain", ecli("bun", "drain-plain")),
-      ]
-      : []),
+    ...drainRows("decode", "decode → JS objects", "drain-decode"),
+    ...drainRows("handler", "→ no-op TS handler", "drain-handler"),
+    ...drainRows("object", "event handler (reads 6 fields)", "drain-object"),
+    ...drainRows("view", "view handler (same fields)", "drain-view"),
+    ...drainRows("batch", "batch handler (same fields)", "drain-batch"),
+    ...drainRows("json", "--json → /dev/null", "drain-json"),
+    ...drainRows("plain", "plain table → /dev/null", "drain-plain"),
     row("c-live", "C libbpf ring_buffer__poll", "live", cRow("live")),
     row("live-json", "deno: run --json → /dev/null", "live", ecli("deno", "live-json")),
     ...(bun

@@ -8,10 +8,9 @@
  */
 import { type Btf, Kind } from "../btf/mod.ts";
 import { propertyKey, SourceBuilder } from "./codegen.ts";
-import { buildDecoder } from "./decoder.ts";
+import { buildDecoder, cachedPerType, describeType } from "./decoder.ts";
 import { DecodeError } from "./errors.ts";
 import { structFields } from "./fields.ts";
-import { describeType } from "./decoder.ts";
 
 /** A view or batch used after its record left the ring (its handler returned). */
 export class DetachedViewError extends Error {
@@ -54,14 +53,7 @@ const cache = new WeakMap<Btf, Map<number, ViewKit>>();
  * and `toObject()`.
  */
 export function buildView(btf: Btf, typeId: number): ViewKit {
-  let perBtf = cache.get(btf);
-  if (!perBtf) cache.set(btf, perBtf = new Map());
-  let kit = perBtf.get(typeId);
-  if (!kit) {
-    kit = compileView(btf, typeId);
-    perBtf.set(typeId, kit);
-  }
-  return kit;
+  return cachedPerType(cache, btf, typeId, () => compileView(btf, typeId));
 }
 
 function compileView(btf: Btf, typeId: number): ViewKit {
