@@ -301,12 +301,42 @@ const DEMO_DTS = [
   "/** A handler as a single function: called for every event; a returned value is emitted. */",
   "export type EventFunction = (event: Event, ctx: Context) => unknown;",
   "",
+  "/**",
+  " * A zero-copy view of one event: each field is read from the ring buffer when you get it. Valid",
+  " * only until the hook returns (then every read throws); `toObject()` gives an event to keep.",
+  " */",
+  "export type EventView = View<Event>;",
+  "",
+  "/** The view of one event type (a union of event types gives a union of views). */",
+  "export type View<E> = { readonly [K in keyof E]: E[K] } & { toObject(): E };",
+  "",
+  "/**",
+  " * The records of one drain (up to 1024), read through one cursor: `at(i)` moves it to record",
+  " * `i` and returns it (the same view for every `i`). Valid only until the hook returns.",
+  " */",
+  "export interface EventBatch {",
+  "  /** Records in the batch (at least 1). */",
+  "  readonly length: number;",
+  "  /** The cursor on record `i`, 0 ≤ i < length. */",
+  "  at(i: number): EventView;",
+  "}",
+  "",
   "/** A handler as an object of optional hooks. */",
   "export interface HandlerHooks {",
   "  /** Called once, after attach and before the first event. */",
   "  start?(ctx: Context): unknown;",
   "  /** Called for every event of a ring or perf buffer; a returned value is emitted. */",
   "  event?(event: Event, ctx: Context): unknown;",
+  "  /**",
+  "   * Instead of `event`: called for every event with a view that decodes nothing up front (for",
+  "   * handlers that read a few fields of many events). A returned value is emitted.",
+  "   */",
+  "  view?(event: EventView, ctx: Context): unknown;",
+  "  /**",
+  "   * Instead of `event`: called once per drain with every record it found (for handlers that",
+  "   * aggregate at full rate). A returned value is emitted.",
+  "   */",
+  "  batch?(events: EventBatch, ctx: Context): unknown;",
   "  /** Called with every sampling round of a sampled map; a returned value is emitted. */",
   "  sample?(entries: Sample[], ctx: Context): unknown;",
   "  /** Called once when the run ends, before teardown. */",
@@ -403,7 +433,44 @@ export default ((e) => { const pid: string = e.pid; return pid; }) satisfies Han
 `,
         /TS2322[\s\S]*'number' is not assignable to type 'string'/,
       ],
+      [
+        `import type { Handler } from "./opensnoop.d.ts";
+export default { view: (v) => { v.pid = 1; } } satisfies Handler;
+`,
+        /TS2540[\s\S]*'pid' because it is a read-only property/,
+      ],
+      [
+        `import type { Handler } from "./opensnoop.d.ts";
+export default { batch: (b) => b.at(0).fnmae } satisfies Handler;
+`,
+        /fnmae.*Did you mean 'fname'/,
+      ],
     ],
+  },
+  opensnoopViews: {
+    good: `import type { Event, EventView, Handler } from "./opensnoop.d.ts";
+
+const kept: Event[] = [];
+export const perEvent = {
+  view(v, ctx) {
+    const ts: bigint = v.ts;
+    if (v.ret < 0 && ctx.args.targ_failed) kept.push(v.toObject());
+    return ts > 0n ? undefined : v.fname;
+  },
+} satisfies Handler;
+
+export default {
+  batch(events) {
+    let failed = 0;
+    for (let i = 0; i < events.length; i++) {
+      const v: EventView = events.at(i);
+      if (v.ret < 0) failed++;
+    }
+    return failed ? \`\${failed} failed opens\` : undefined;
+  },
+} satisfies Handler;
+`,
+    bad: [],
   },
   readsize: {
     // Only the sampled map is read: \`sample\` gets its entries, \`event\` never runs.
@@ -434,7 +501,7 @@ export default { sample: (entries) => entries[0].value.slot } satisfies Handler;
 for (const [name, cases] of Object.entries(HANDLERS)) {
   Deno.test(`a handler for examples/${name} type-checks against ${name}.d.ts; mistakes do not`, async () => {
     await inTemp(async (dir) => {
-      const out = await compileExample(dir, name);
+      const out = await compileExample(dir, name.replace(/Views$/, ""));
       writeFileSync(join(out, "handle.ts"), cases.good);
       const good = await check(out, "handle.ts");
       assert.ok(good.ok, good.output);

@@ -69,9 +69,14 @@ interface BunFfi {
  * sees the `bun:` specifier.
  */
 function loadBunFfi(): BunFfi {
+  return bunRequire("bun:ffi") as BunFfi;
+}
+
+/** A `bun:` built-in module, loaded the way `loadBunFfi` explains. */
+function bunRequire(id: string): unknown {
   const require = (import.meta as { require?: (id: string) => unknown }).require;
-  if (typeof require !== "function") throw new Error("bun:ffi is only available under Bun");
-  return require("bun:ffi") as BunFfi;
+  if (typeof require !== "function") throw new Error(`${id} is only available under Bun`);
+  return require(id);
 }
 
 const LIBC_NAME = "libc.so.6";
@@ -231,6 +236,7 @@ export function createBunBackend(): FfiBackend {
     runtime: "bun",
     libbpfInfo,
     plainLoadsOnReadOnlyMemory: true,
+    collectYoung: (bunRequire("bun:jsc") as { edenGC: () => void }).edenGC,
     libbpf,
     libc,
     memory,

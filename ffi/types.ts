@@ -115,6 +115,13 @@ export interface FfiBackend {
    * loads after an atomic 64-bit load of the producer position, which x86-64 keeps in order.
    */
   readonly plainLoadsOnReadOnlyMemory?: boolean;
+  /**
+   * A young-generation collection, where the runtime's own heuristics let the young heap grow
+   * far too much during a long synchronous drain (Bun/JSC: a 1 M-record drain grew the heap by
+   * ~230 MB and spent half its time faulting in fresh pages). Readers call it every
+   * `YOUNG_GC_EVERY` records; undefined where the runtime needs no help (V8's scavenger).
+   */
+  readonly collectYoung?: () => void;
   /** The calling thread's `errno`; read it right after the failing call. */
   errno(): number;
   /**

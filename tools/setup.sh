@@ -54,3 +54,21 @@ fi
 if ! mountpoint -q /sys/fs/bpf 2>/dev/null; then
   mount -t bpf bpf /sys/fs/bpf 2>/dev/null || say "could not mount bpffs"
 fi
+
+# `--peers`: the benchmark's peers (bench/peers: cilium/ebpf in Go, BCC in Python, bpftrace),
+# all from Debian; linux-headers-amd64 gives BCC a kernel tree when the kernel ships none.
+if [ "${1:-}" = "--peers" ]; then
+  peers_missing=()
+  have go || peers_missing+=(golang-go)
+  [ -d /usr/share/gocode/src/github.com/cilium/ebpf ] || peers_missing+=(golang-github-cilium-ebpf-dev)
+  have bpftrace || peers_missing+=(bpftrace)
+  /usr/bin/python3 -c 'import bcc' 2>/dev/null || peers_missing+=(python3-bpfcc)
+  [ -e "/lib/modules/$(uname -r)/build" ] || ls -d /usr/src/linux-headers-*-amd64 >/dev/null 2>&1 ||
+    peers_missing+=(linux-headers-amd64)
+  if ((${#peers_missing[@]})); then
+    say "installing ${peers_missing[*]} (apt, benchmark peers)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${peers_missing[@]}" >/dev/null
+  fi
+fi

@@ -11,7 +11,11 @@
  *   package's generated decoder (`buildDecoder(…).at`, the reader's `{ at }` view form that
  *   `ecli run` uses) into a no-op sink.
  * - `drain-json`: the same, but each record goes through the real `--json` printer
- *   (`makePrinter(…, "json", FdOutput)` on an fd opened on /dev/null), flush included.
+ *   (`makePrinter(…, "json", FdOutput)` on an fd opened on /dev/null), flush included;
+ *   `drain-plain` through the plain table printer.
+ * - `drain-handler`: the `--handler` path with a no-op `event` hook; `drain-object`,
+ *   `drain-view`, `drain-batch`: the `event`, `view` and `batch` hooks of `handlers/`, each
+ *   reading what the C consumer reads (pid, seq, comm's first byte) into a checksum.
  * - `live-json`: `runPackage(pkg, { format: "json", out: FdOutput(/dev/null), count: N })` —
  *   what `ecli run --json PACKAGE --target_pid PID > /dev/null` does; READY once attached; it
  *   ends after N events, or on SIGINT (sent by the harness when the generator is done).
@@ -43,6 +47,14 @@ import { RECORD_BYTES } from "./layout.ts";
 import { loadHandler } from "../../lib/handler/mod.ts";
 
 const [mode, pkgPath, pidText, nText, ringText] = process.argv.slice(2);
+
+/** Drain modes through the handler consumer, and their handler modules. */
+const HANDLERS: Record<string, string> = {
+  "drain-handler": "./noop_handler.ts",
+  "drain-object": "./handlers/object.ts",
+  "drain-view": "./handlers/view.ts",
+  "drain-batch": "./handlers/batch.ts",
+};
 const pid = Number(pidText);
 const n = Number(nText);
 
@@ -119,7 +131,7 @@ if (mode === "live-json" || mode === "live-decode") {
     cpu_seconds: cpuSeconds(cpu0),
     lost: n - summary.events,
   });
-} else if (mode === "drain-decode" || mode === "drain-json" || mode === "drain-handler") {
+} else if (mode.startsWith("drain-")) {
   const pidBytes = new Uint8Array(4);
   new DataView(pidBytes.buffer).setUint32(0, pid, true);
   const obj = loadObject(pkg, {
@@ -133,14 +145,16 @@ if (mode === "live-json" || mode === "live-decode") {
     // The view form of the ring reader, as `ecli run` uses it (no Uint8Array per record).
     let onRecord: (view: DataView, offset: number, length: number) => void;
     let flush = () => {};
+    let drained: (() => void) | undefined;
     if (mode === "drain-decode") {
       const decode = buildDecoder(btf, plan.typeId).at;
       onRecord = (view, offset, length) => {
         sink = decode(view, offset, length);
       };
-    } else if (mode === "drain-handler") {
-      // The --handler path: decode, then the dispatcher calls a no-op user function.
-      const handler = await loadHandler(new URL("./noop_handler.ts", import.meta.url).pathname);
+    } else if (HANDLERS[mode]) {
+      // The --handler path: decode (or a view, or a batch), then the dispatcher calls the user
+      // function, which reads the fields the C consumer reads.
+      const handler = await loadHandler(new URL(HANDLERS[mode], import.meta.url).pathname);
       const consumer = handlerConsumer(handler, { format: "json", log: (l) => console.error(l) })({
         btf,
         object: obj,
@@ -150,12 +164,13 @@ if (mode === "live-json" || mode === "live-decode") {
         stop: () => {},
       });
       onRecord = (view, offset, length) => consumer.recordAt!(plan, view, offset, length);
+      if (consumer.drained) drained = () => consumer.drained!(plan);
     } else {
       const out = new FdOutput(devNull);
-      onRecord = makePrinter(plan, btf, "json", out).recordAt!;
+      onRecord = makePrinter(plan, btf, mode === "drain-plain" ? "plain" : "json", out).recordAt!;
       flush = () => out.flush();
     }
-    const reader = new RingBufferReader(obj.map(plan.map.name), { at: onRecord });
+    const reader = new RingBufferReader(obj.map(plan.map.name), { at: onRecord, flush: drained });
     console.log("READY");
     await readLine();
     const waiting = reader.pending;
@@ -173,7 +188,7 @@ if (mode === "live-json" || mode === "live-decode") {
   }
 } else {
   console.error(
-    `usage: ecli_consumer.ts drain-decode|drain-json|drain-handler|live-json|live-decode PACKAGE PID N [RING]`,
+    `usage: ecli_consumer.ts drain-decode|drain-json|drain-plain|drain-handler|drain-object|drain-view|drain-batch|live-json|live-decode PACKAGE PID N [RING]`,
   );
   process.exit(2);
 }

@@ -93,7 +93,7 @@ export function compileDecoder(
 }
 
 /** A JS object-literal key for a BTF member name. */
-function propertyKey(name: string): string {
+export function propertyKey(name: string): string {
   // `{"__proto__": x}` would set the prototype; a computed key defines an own property.
   return name === "__proto__" ? `["__proto__"]` : JSON.stringify(name);
 }
@@ -103,7 +103,8 @@ function at(base: string, byteOffset: number): string {
   return byteOffset === 0 ? base : `${base} + ${byteOffset}`;
 }
 
-class SourceBuilder {
+/** Builds the source of generated readers: expressions per BTF type and the constants they use. */
+export class SourceBuilder {
   readonly names: string[] = [
     "readU128",
     "readI128",

@@ -43,28 +43,37 @@ export type DecodedValue =
 
 const cache = new WeakMap<Btf, Map<number, GeneratedDecoder>>();
 
+/** `build()`'s result for `typeId` of `btf`, made once and kept in `cache` (per `Btf`). */
+export function cachedPerType<T>(
+  cache: WeakMap<Btf, Map<number, T>>,
+  btf: Btf,
+  typeId: number,
+  build: () => T,
+): T {
+  let perBtf = cache.get(btf);
+  if (!perBtf) cache.set(btf, perBtf = new Map());
+  let value = perBtf.get(typeId);
+  if (value === undefined) perBtf.set(typeId, value = build());
+  return value;
+}
+
 /**
  * A decoder for BTF type `typeId`, generated once (and cached per `Btf`) so that decoding an
  * event does no per-field type dispatch. A struct or union decodes to a plain object; any
  * other type to its value. The bytes are read, never kept: the result owns no view of them.
  */
 export function buildDecoder(btf: Btf, typeId: number): GeneratedDecoder {
-  let perBtf = cache.get(btf);
-  if (!perBtf) cache.set(btf, perBtf = new Map());
-  let decoder = perBtf.get(typeId);
-  if (!decoder) {
+  return cachedPerType(cache, btf, typeId, () => {
     const t = btf.resolve(typeId);
     const composite = t.kind === Kind.STRUCT || t.kind === Kind.UNION;
-    decoder = compileDecoder(
+    return compileDecoder(
       btf,
       structFields(btf, typeId),
       composite ? "object" : "value",
       btf.sizeOf(typeId),
-      describe(btf, typeId),
+      describeType(btf, typeId),
     );
-    perBtf.set(typeId, decoder);
-  }
-  return decoder;
+  });
 }
 
 /**
@@ -96,7 +105,8 @@ function fieldsSize(btf: Btf, fields: readonly StructField[]): number {
   return size;
 }
 
-function describe(btf: Btf, typeId: number): string {
+/** The C name of `typeId` for messages (`struct event`), or its id when it has none. */
+export function describeType(btf: Btf, typeId: number): string {
   try {
     return typeName(btf, typeId);
   } catch {

@@ -6,6 +6,7 @@
 export * from "./errors.ts";
 export * from "./fields.ts";
 export * from "./decoder.ts";
+export * from "./view.ts";
 export {
   CACHED_CSTRING_MAX,
   type CStringReader,

@@ -11,6 +11,11 @@ import { decodeCString, structFields } from "../decode/mod.ts";
 export type JsonLineEncoder = ((src: Uint8Array, dst: Uint8Array, at: number) => number) & {
   /** The most bytes one line can take. */
   maxBytes: number;
+  /**
+   * The same for a record given as `length` bytes at `offset` of `view` (a ring reader's
+   * `{ at }` form): no view object per record.
+   */
+  at: (view: DataView, offset: number, length: number, dst: Uint8Array, at: number) => number;
 };
 
 const PAIRS = new Uint8Array(200);
@@ -168,18 +173,30 @@ export function buildJsonLineEncoder(btf: Btf, typeId: number): JsonLineEncoder 
       size = Math.max(size, at + ft.nelems);
     } else return undefined;
   }
+  const tooShort = `throw new RangeError("record of " + n + " bytes, the type needs ${size}");`;
   const source = [
     `"use strict";`,
     `let lbuf = null, d = null, s = null;`,
-    `return function encodeJsonLine(b, dst, p) {`,
+    `function encodeJsonLine(b, dst, p) {`,
     `if (b.length < ${size}) throw new RangeError("record of " + b.length + " bytes, the type needs ${size}");`,
     `const buf = b.buffer;`,
     `if (buf !== lbuf) { d = new DataView(buf); s = new Uint8Array(buf); lbuf = buf; }`,
-    `const o = b.byteOffset;`,
+    `return line(b.byteOffset, dst, p);`,
+    `}`,
+    // The view form: the byte view is cached per DataView (the ring reader passes one).
+    `let lv = null, lu = null;`,
+    `encodeJsonLine.at = function encodeJsonLineAt(v, o, n, dst, p) {`,
+    `if (n < ${size} || o !== (o >>> 0) || o + n > v.byteLength) ${tooShort}`,
+    `if (v !== lv) { lu = new Uint8Array(v.buffer, v.byteOffset, v.byteLength); lv = v; }`,
+    `d = v; s = lu; lbuf = null;`,
+    `return line(o, dst, p);`,
+    `};`,
+    `function line(o, dst, p) {`,
     `dst[p++] = 123;`,
     ...lines,
     `dst[p] = 125; dst[p + 1] = 10; return p + 2;`,
-    `};`,
+    `}`,
+    `return encodeJsonLine;`,
   ].join("\n");
   const putTrue = (dst: Uint8Array, p: number) => putAscii(dst, p, "true");
   const putFalse = (dst: Uint8Array, p: number) => putAscii(dst, p, "false");

@@ -108,3 +108,28 @@ Deno.test("json line encoder: signed widths, bools and odd char arrays match toJ
     assert.equal(new TextDecoder().decode(dst.subarray(0, end)), toJsonLine(dec(rec)) + "\n");
   }
 });
+
+Deno.test("json line encoder: the view form (`at`) writes what the bytes form does", () => {
+  const id = btf.find("mixed", Kind.STRUCT)!.id;
+  const enc = buildJsonLineEncoder(btf, id)!;
+  const size = btf.sizeOf(id);
+  // Records at odd offsets of one larger buffer, as a ring reader hands them over.
+  const ring = new Uint8Array(8 + 4 * (size + 3));
+  let x = 7;
+  for (let i = 0; i < ring.length; i++) ring[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+  const view = new DataView(ring.buffer, 8);
+  const a = new Uint8Array(4096);
+  const b = new Uint8Array(4096);
+  for (let k = 0; k < 4; k++) {
+    const offset = k * (size + 3) + 1;
+    const bytes = new Uint8Array(ring.buffer, 8 + offset, size);
+    const n = enc(bytes, a, 0);
+    assert.equal(enc.at(view, offset, size, b, 0), n);
+    assert.deepEqual(b.subarray(0, n), a.subarray(0, n));
+    assert.equal(
+      new TextDecoder().decode(a.subarray(0, n)),
+      toJsonLine(buildDecoder(btf, id)(bytes)) + "\n",
+    );
+  }
+  assert.throws(() => enc.at(view, 0, size - 1, b, 0), /record of \d+ bytes, the type needs/);
+});

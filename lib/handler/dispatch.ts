@@ -20,7 +20,7 @@ export interface DispatchOptions {
   log(line: string): void;
 }
 
-type Hook = "start" | "event" | "sample" | "stop";
+type Hook = "start" | "event" | "view" | "batch" | "sample" | "stop";
 interface Job {
   hook: Hook;
   map: string;
@@ -61,6 +61,43 @@ export class HandlerDispatcher {
   /** Whether there is an `event` hook (else ring/perf events are not decoded at all). */
   get wantsEvents(): boolean {
     return !!this.handler.event;
+  }
+
+  /** Which zero-copy hook the handler has, if any (`batch` wins over `view`). */
+  get transientHook(): "view" | "batch" | undefined {
+    return this.handler.batch ? "batch" : this.handler.view ? "view" : undefined;
+  }
+
+  /**
+   * Calls the `view` or `batch` hook with `arg`, which is valid only during the call, so it is
+   * never queued: while an async hook is still awaiting, it is dropped and counted instead.
+   * Returns whether the hook ran.
+   */
+  transient(hook: "view" | "batch", map: string, arg: unknown, count: number): boolean {
+    const fn = this.handler[hook] as ((a: unknown, c: unknown) => unknown) | undefined;
+    if (this.#failed || !fn) return false;
+    if (this.#busy) {
+      this.dropped += count;
+      return false;
+    }
+    let result: unknown;
+    try {
+      result = fn.call(this.handler, arg, this.#ctx(map));
+    } catch (e) {
+      this.#fail({ hook, map, arg }, e);
+      return true;
+    }
+    if (result === undefined) this.handled++;
+    else if (isThenable(result)) {
+      this.#busy = true;
+      void this.#drainAfter(
+        Promise.resolve(result).then(
+          (v) => this.#done(v),
+          (e) => this.#fail({ hook, map, arg }, e),
+        ),
+      );
+    } else this.#done(result);
+    return true;
   }
 
   /** Whether there is a `sample` hook. */

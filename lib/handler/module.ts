@@ -17,10 +17,14 @@ export const HandlerSchema = z.union([
   z.object({
     start: fn.optional(),
     event: fn.optional(),
+    view: fn.optional(),
+    batch: fn.optional(),
     sample: fn.optional(),
     stop: fn.optional(),
   }).strict().refine((o) => Object.keys(o).length > 0, {
-    message: "the object has none of the hooks start, event, sample, stop",
+    message: "the object has none of the hooks start, event, view, batch, sample, stop",
+  }).refine((o) => ["event", "view", "batch"].filter((k) => k in o).length <= 1, {
+    message: "event, view and batch are alternatives; give one",
   }),
 ]);
 
@@ -39,7 +43,7 @@ export function validateHandler(value: unknown, source: string): HandlerObject {
     const issue = r.error.issues[0];
     const where = issue.path.length ? `default export .${issue.path.join(".")}` : "default export";
     throw new HandlerError(
-      `${source}: ${where}: ${issue.message} (a function (event, ctx) or an object with start/event/sample/stop)`,
+      `${source}: ${where}: ${issue.message} (a function (event, ctx) or an object with start/event/view/batch/sample/stop)`,
     );
   }
   const h = value as Handler;

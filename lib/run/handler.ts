@@ -1,5 +1,6 @@
 import type { Btf } from "../btf/mod.ts";
-import type { GeneratedDecoder } from "../decode/mod.ts";
+import { buildView, type GeneratedDecoder, type ViewKit } from "../decode/mod.ts";
+import { COMMIT_EVERY } from "../export/mod.ts";
 import { Symbolizer } from "../symbols/mod.ts";
 import {
   type EmitFormat,
@@ -118,6 +119,26 @@ export function handlerConsumer(userHandler: HandlerObject, opts: HandlerRunOpti
       }
       return lastDecode!;
     };
+    const finish = async () => {
+      await dispatcher.stop();
+      await opts.sink?.drain();
+      if (dispatcher.dropped) {
+        opts.log(
+          `ecli: ${dispatcher.dropped} events dropped while the handler was busy (queue limit ${
+            opts.queueLimit ?? 10_000
+          })`,
+        );
+      }
+    };
+    const transient = dispatcher.transientHook;
+    if (transient) {
+      return {
+        ...transientConsumer(transient, dispatcher, setup.btf),
+        sample() {},
+        start: () => dispatcher.start(),
+        finish,
+      };
+    }
     return {
       record(plan, bytes) {
         if (!wantsEvents) return;
@@ -136,17 +157,88 @@ export function handlerConsumer(userHandler: HandlerObject, opts: HandlerRunOpti
         );
       },
       start: () => dispatcher.start(),
-      async finish() {
-        await dispatcher.stop();
-        await opts.sink?.drain();
-        if (dispatcher.dropped) {
-          opts.log(
-            `ecli: ${dispatcher.dropped} events dropped while the handler was busy (queue limit ${
-              opts.queueLimit ?? 10_000
-            })`,
-          );
-        }
-      },
+      finish,
     };
+  };
+}
+
+/**
+ * The record side of a `view` or `batch` handler: a view per record, detached when the hook
+ * returns; or the offsets of a drain's records, handed over as one batch before their space
+ * goes back to the kernel. Perf buffer records (bytes valid only during the call) are each a
+ * batch of one.
+ */
+function transientConsumer(
+  hook: "view" | "batch",
+  dispatcher: HandlerDispatcher,
+  btf: Btf,
+): Pick<EventConsumer, "record" | "recordAt" | "drained"> {
+  const kits = new Map<ExportPlan, ViewKit>();
+  let lastPlan: ExportPlan | undefined;
+  let lastKit: ViewKit | undefined;
+  // One export at a time is the common case: skip the map lookup then.
+  const kitOf = (plan: ExportPlan): ViewKit => {
+    if (plan === lastPlan) return lastKit!;
+    let k = kits.get(plan);
+    if (!k) {
+      if (plan.kind === "sample") throw new Error("a sampled map has no event views");
+      kits.set(plan, k = buildView(btf, plan.typeId));
+    }
+    lastPlan = plan;
+    return lastKit = k;
+  };
+  if (hook === "view") {
+    const recordAt = (plan: ExportPlan, d: DataView, offset: number, length: number) => {
+      const kit = kitOf(plan);
+      const v = kit.view(d, offset, length);
+      try {
+        dispatcher.transient("view", plan.map.name, v, 1);
+      } finally {
+        kit.detachView(v);
+      }
+    };
+    return {
+      recordAt,
+      record: (plan, b) => recordAt(plan, new DataView(b.buffer), b.byteOffset, b.length),
+    };
+  }
+  // Records of the current batch: one export's, at most COMMIT_EVERY (the reader flushes then).
+  let offsets = new Uint32Array(COMMIT_EVERY);
+  let count = 0;
+  let batchPlan: ExportPlan | undefined;
+  let batchView: DataView | undefined;
+  const drained = () => {
+    if (!count) return;
+    const plan = batchPlan!;
+    const kit = kitOf(plan);
+    const b = kit.batch(batchView!, offsets, count);
+    const n = count;
+    count = 0;
+    try {
+      dispatcher.transient("batch", plan.map.name, b, n);
+    } finally {
+      kit.detach(b);
+    }
+  };
+  const recordAt = (plan: ExportPlan, d: DataView, offset: number, length: number) => {
+    const kit = kitOf(plan);
+    if (length < kit.size) kit.view(d, offset, length); // throws the decoder's length error
+    if (count && (plan !== batchPlan || d !== batchView)) drained();
+    if (count === offsets.length) {
+      const grown = new Uint32Array(offsets.length * 2);
+      grown.set(offsets);
+      offsets = grown;
+    }
+    batchPlan = plan;
+    batchView = d;
+    offsets[count++] = offset;
+  };
+  return {
+    recordAt,
+    drained,
+    record(plan, b) {
+      recordAt(plan, new DataView(b.buffer), b.byteOffset, b.length);
+      drained();
+    },
   };
 }

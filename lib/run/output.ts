@@ -42,6 +42,21 @@ export class FdOutput implements Output {
     if (this.#pos >= this.limit) this.flush();
   }
 
+  /** Appends what `encode.at` writes for `length` bytes at `offset` of `view`. */
+  writeEncodedAt(
+    encode: {
+      maxBytes: number;
+      at(view: DataView, offset: number, length: number, dst: Uint8Array, at: number): number;
+    },
+    view: DataView,
+    offset: number,
+    length: number,
+  ): void {
+    this.#room(encode.maxBytes);
+    this.#pos = encode.at(view, offset, length, this.#buf, this.#pos);
+    if (this.#pos >= this.limit) this.flush();
+  }
+
   /** Writes everything buffered (retrying partial writes). */
   flush(): void {
     const end = this.#pos;

@@ -47,9 +47,7 @@ export function makePrinter(
       if (line && out instanceof FdOutput) {
         return {
           record: (b) => out.writeEncoded(line, b),
-          // The encoder reads bytes: a view of just the record.
-          recordAt: (v, o, n) =>
-            out.writeEncoded(line, new Uint8Array(v.buffer, v.byteOffset + o, n)),
+          recordAt: (v, o, n) => out.writeEncodedAt(line, v, o, n),
         };
       }
       const decode = buildDecoder(btf, plan.typeId);

@@ -36,6 +36,12 @@ export interface EventConsumer {
    * used instead of `record` when present: it saves a `Uint8Array` per event.
    */
   recordAt?(plan: ExportPlan, view: DataView, offset: number, length: number): void;
+  /**
+   * Called before the ring space of the records given to `recordAt` since the last call goes
+   * back to the kernel (at most every 1024 records, and after each drain): until it returns
+   * they are still intact, so a consumer may batch them.
+   */
+  drained?(plan: ExportPlan): void;
   /** One sampling round of a sampled map. */
   sample(plan: ExportPlan, entries: SampledEntry[]): void;
   /** `n` records the kernel reported lost (perf buffer full). */
@@ -434,8 +440,10 @@ function makeReader(
       hooks.counted();
     }
     : undefined;
+  const drained = consumer.drained;
+  const flush = drained ? () => drained.call(consumer, plan) : undefined;
   const reader = plan.kind === "ringbuf"
-    ? new RingBufferReader(map, onRecordAt ? { at: onRecordAt } : onRecord, poll)
+    ? new RingBufferReader(map, onRecordAt ? { at: onRecordAt, flush } : onRecord, poll)
     : new PerfBufferReader(map, (b) => onRecord(b), {
       ...poll,
       onLost: (n: number) => hooks.lost(n),

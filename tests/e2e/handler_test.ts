@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { ROOT, runCli, sleep, startRun, waitFor } from "../support/cli.ts";
 import {
   bpfProgramIdsOf,
+  hostKernelTest,
   kernelTest,
   loadedProgramIds,
   trigger,
@@ -192,6 +193,56 @@ kernelTest("-e runs an inline handler with e and emit in scope", async () => {
   assert.equal(done.stdout, `${marker.comm} exited 0\n`);
 });
 
+hostKernelTest(
+  "view and batch handlers read the events' fields and keep them with toObject()",
+  async () => {
+    for (const form of ["view", "batch"]) {
+      const marker = uniqueCopy("/bin/true", form === "view" ? "vmark" : "bmark");
+      const comm = JSON.stringify(marker.comm);
+      // Both forms print one line per event of the marker, then a kept event, and check that
+      // a view kept from an earlier call refuses reads.
+      const h = handlerFile(
+        `${form}.ts`,
+        `let kept: { comm: string; exit_event: boolean } | undefined;
+let stale: { pid: number } | undefined;
+function one(v: any, ctx: any) {
+  if (v.comm !== ${comm}) return;
+  ctx.emit(\`${form} \${v.comm} \${v.pid} \${v.exit_event ? "exit " + v.exit_code : "exec"} \${typeof v.duration_ns}\`);
+  if (v.exit_event) {
+    let refused = "n/a";
+    try { if (stale) void stale.pid, refused = "no"; } catch (e) { refused = (e as Error).name; }
+    ctx.emit(\`kept \${kept!.comm} \${kept!.exit_event}; stale view: \${refused}\`);
+  } else {
+    kept = v.toObject();
+    // A batch's cursor stays valid for its whole batch (exec and exit may share one).
+    if (${JSON.stringify(form)} === "view") stale = v;
+  }
+}
+export default ${
+          form === "view"
+            ? "{ view: one }"
+            : "{ batch(b: any, ctx: any) { for (let i = 0; i < b.length; i++) one(b.at(i), ctx); } }"
+        };
+`,
+      );
+      const r = startRun([await pkgPath(), "--handler", h]);
+      await r.attached;
+      const { pid } = await trigger(marker.path);
+      await waitFor(r, (o) => o.includes("stale view"));
+      const done = await r.stop();
+      assert.equal(done.code, 0, done.stderr);
+      assert.equal(
+        done.stdout,
+        `${form} ${marker.comm} ${pid} exec bigint\n` +
+          `${form} ${marker.comm} ${pid} exit 0 bigint\n` +
+          `kept ${marker.comm} false; stale view: ${
+            form === "view" ? "DetachedViewError" : "n/a"
+          }\n`,
+      );
+    }
+  },
+);
+
 Deno.test("broken handler modules are refused before anything is attached", async () => {
   const pkg = await pkgPath();
   const cases: [string, string][] = [
@@ -200,13 +251,15 @@ Deno.test("broken handler modules are refused before anything is attached", asyn
     ["badhook.ts", "export default { event: 1 };\n"],
     ["unknown.ts", "export default { onEvent() {} };\n"],
     ["syntax.ts", "export default (e => {;\n"],
+    ["twoforms.ts", "export default { event() {}, view() {} };\n"],
   ];
   const expected = [
     /^ecli: error: \S+nodefault\.ts: no default export \(export default a function or an object of hooks\)$/,
-    /^ecli: error: \S+number\.ts: default export: .+ \(a function \(event, ctx\) or an object with start\/event\/sample\/stop\)$/,
+    /^ecli: error: \S+number\.ts: default export: .+ \(a function \(event, ctx\) or an object with start\/event\/view\/batch\/sample\/stop\)$/,
     /^ecli: error: \S+badhook\.ts: default export( \.event)?: .+$/,
     /^ecli: error: \S+unknown\.ts: default export: .+$/,
     /^ecli: error: \S+syntax\.ts: cannot load the handler: .+$/,
+    /^ecli: error: \S+twoforms\.ts: default export: event, view and batch are alternatives; give one \(/,
   ];
   for (const [i, [name, code]] of cases.entries()) {
     const r = await runCli(["run", pkg, "--handler", handlerFile(name, code)]);
