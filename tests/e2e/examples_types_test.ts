@@ -18,6 +18,8 @@ for (
     "unlinksnoop",
     "unlinklat",
     "mkdirguard",
+    "uprobe",
+    "usdt",
   ]
 ) {
   Deno.test(`examples/${name}/${name}.d.ts is what ecc generates`, async () => {
