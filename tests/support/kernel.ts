@@ -119,6 +119,18 @@ export function loadedProgramIds(): number[] {
   return (JSON.parse(r.stdout) as { id: number }[]).map((p) => p.id);
 }
 
+/**
+ * Names of the BPF programs a process holds (by its fds, see `bpfProgramIdsOf`): what a test
+ * loaded itself, unaffected by other runs on the machine that load the same programs.
+ */
+export function programNamesOf(pid: number): string[] {
+  const ids = new Set(bpfProgramIdsOf(pid));
+  const r = spawnSync("bpftool", ["-j", "prog", "list"], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`bpftool prog list: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { id: number; name?: string }[])
+    .filter((p) => ids.has(p.id)).map((p) => p.name ?? "");
+}
+
 /** Names of the BPF programs loaded in the kernel now (`bpftool prog list`). */
 export function loadedProgramNames(): string[] {
   const r = spawnSync("bpftool", ["-j", "prog", "list"], { encoding: "utf8" });
