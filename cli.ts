@@ -34,6 +34,8 @@ Commands:
   run [OPTIONS] <package> [PROGRAM FLAGS]       load, attach and print the package's events
   compile [OPTIONS] <prog.bpf.c> [<event.h>]   compile into a package (same as ecc)
   info <package.json|package.yaml|URL|->       summarise a package: programs, maps, flags, events
+  server [OPTIONS]                             run packages for remote clients over HTTP
+  client [-e URL] <start|stop|list|log|pause|resume> ...  drive an 'ecli server'
 
 Options:
   -h, --help       print this help
@@ -254,8 +256,14 @@ async function versionLine(): Promise<string> {
   }
 }
 
+/** The executable invoked as `ecli-server` (a symlink or copy of that name) is the server. */
+function invokedAsServer(): boolean {
+  return [process.argv0, process.argv[1]].some((n) => /^ecli-server(\.|$)/.test(basename(n ?? "")));
+}
+
 async function main(argv: string[]): Promise<number> {
   if (invokedAs() === "ecc") return await eccMain(argv);
+  if (invokedAsServer()) return await (await import("./cli/server.ts")).serverMain(argv);
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case "run":
@@ -264,6 +272,10 @@ async function main(argv: string[]): Promise<number> {
       return await eccMain(rest);
     case "info":
       return await infoMain(rest);
+    case "server":
+      return await (await import("./cli/server.ts")).serverMain(rest);
+    case "client":
+      return await (await import("./cli/server.ts")).clientMain(rest);
     case "-V":
     case "--version":
       return print(await versionLine());

@@ -14,7 +14,7 @@ export const ROOT = fileURLToPath(new URL("../../", import.meta.url)).replace(/\
  * `ECLI_RUNTIME=bun`; `<ROOT>/dist/ecli` when `ECLI_RUNTIME=binary` (the same tests then
  * exercise the Bun backend or the shipped executable).
  */
-function cliCommand(args: string[]): [string, string[]] {
+export function cliCommand(args: string[]): [string, string[]] {
   switch (Deno.env.get("ECLI_RUNTIME")) {
     case "bun":
       return ["bun", [`${ROOT}/cli.ts`, ...args]];

@@ -1,0 +1,190 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Context } from "hono";
+import type { z } from "zod";
+import { TaskError, type TaskManager } from "../tasks/mod.ts";
+import { bearerMatches } from "./auth.ts";
+import {
+  decodeBase64,
+  firstIssue,
+  FollowQuery,
+  IdRequest,
+  LogRequest,
+  startRequest,
+} from "./schema.ts";
+
+/** Request bodies larger than this answer 413 unless configured otherwise (64 MiB). */
+export const DEFAULT_BODY_LIMIT = 64 << 20;
+
+/** What the routes need besides the tasks. */
+export interface AppOptions {
+  /** When set, every request needs `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Largest request body in bytes (default 64 MiB). */
+  bodyLimit?: number;
+  /** One line per request: `<client> <METHOD> <path?query> <status> <secs>s` (default stderr). */
+  log?: (line: string) => void;
+}
+
+/** The runtime's per-request context: the peer address, when the listener knows it. */
+export interface Peer {
+  /** The client's address. */
+  remote?: string;
+}
+
+type Env = { Bindings: Peer };
+
+/** An error answered as `{"message": …}` with `status`. */
+class HttpError extends Error {
+  constructor(readonly status: 400 | 401 | 404 | 413 | 500, message: string) {
+    super(message);
+  }
+}
+
+async function body<T extends z.ZodType>(c: Context<Env>, schema: T): Promise<z.infer<T>> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await c.req.text());
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new HttpError(400, `request body is not JSON: ${e.message}`);
+    throw e;
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new HttpError(400, firstIssue(r.error));
+  return r.data;
+}
+
+/** Calls the manager; its errors become their status and message. */
+async function tasks<T>(run: () => Promise<T> | T, prefix?: string): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof TaskError) throw new HttpError(e.status, e.message);
+    // Anything else comes from loading the program: the loader's one line.
+    if (prefix !== undefined) throw new HttpError(400, `${prefix}${(e as Error).message}`);
+    throw e;
+  }
+}
+
+/**
+ * The HTTP API over a `TaskManager`: upstream's routes and JSON shapes (`GET /task`,
+ * `POST /task|/stop|/log|/pause|/resume`, errors as `{"message": …}`), plus
+ * `GET /task/{id}/log[?follow=1][&cursor=N]`, the log as NDJSON (one upstream log entry per
+ * line) that stays open with `follow=1` until the task ends. Reading it removes nothing.
+ */
+export function serverApp(manager: TaskManager, opts: AppOptions = {}): Hono<Env> {
+  const app = new Hono<Env>();
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const limit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const StartRequest = startRequest(manager.types as [string, ...string[]]);
+
+  app.use(async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    const url = new URL(c.req.url);
+    const who = c.req.header("x-forwarded-for") ?? c.env?.remote ?? "-";
+    const secs = ((performance.now() - t0) / 1000).toFixed(6);
+    log(`${who} ${c.req.method} ${url.pathname}${url.search} ${c.res.status} ${secs}s`);
+  });
+  if (opts.token !== undefined) {
+    const token = opts.token;
+    app.use(async (c, next) => {
+      if (!bearerMatches(c.req.header("authorization"), token)) {
+        throw new HttpError(401, "missing or wrong bearer token (Authorization: Bearer <token>)");
+      }
+      await next();
+    });
+  }
+  app.use(bodyLimit({
+    maxSize: limit,
+    onError: (c) => c.json({ message: `request body is larger than ${limit} bytes` }, 413),
+  }));
+
+  const list = () => ({ tasks: manager.list() });
+  app.get("/task", (c) => c.json(list()));
+  app.post("/task", async (c) => {
+    const req = await body(c, StartRequest);
+    let bytes: Uint8Array;
+    try {
+      bytes = decodeBase64(req.program_data_buf);
+    } catch (e) {
+      throw new HttpError(400, `Invalid base64: program_data_buf: ${(e as Error).message}`);
+    }
+    const task = await tasks(() =>
+      manager.start({
+        type: req.program_type,
+        bytes,
+        name: req.program_name ?? undefined,
+        args: req.extra_args ?? [],
+        exportJson: req.export_json ?? false,
+        btfArchivePath: req.btf_archive_path ?? undefined,
+      }), "Failed to start task: ");
+    return c.json({ id: task.id, task_list: list() });
+  });
+  app.post("/stop", async (c) => {
+    const { id } = await body(c, IdRequest);
+    await tasks(() => manager.stop(id));
+    return c.json({});
+  });
+  app.post("/pause", async (c) => {
+    const { id } = await body(c, IdRequest);
+    return c.json(await tasks(() => manager.pause(id)));
+  });
+  app.post("/resume", async (c) => {
+    const { id } = await body(c, IdRequest);
+    return c.json(await tasks(() => manager.resume(id)));
+  });
+  app.post("/log", async (c) => {
+    const req = await body(c, LogRequest);
+    const task = await tasks(() => manager.get(req.id));
+    return c.json(task.log.poll(req.log_cursor ?? undefined, req.maximum_count ?? undefined));
+  });
+  app.get("/task/:id/log", async (c) => {
+    const id = c.req.param("id");
+    if (!/^\d+$/.test(id)) throw new HttpError(400, `id: expected a task id, got '${id}'`);
+    const q = FollowQuery.safeParse(c.req.query());
+    if (!q.success) throw new HttpError(400, firstIssue(q.error));
+    const task = await tasks(() => manager.get(Number(id)));
+    const follow = q.data.follow === "1" || q.data.follow === "true";
+    return new Response(followLog(task.log, Number(q.data.cursor ?? 0), follow, c.req.raw.signal), {
+      headers: { "content-type": "application/x-ndjson", "cache-control": "no-store" },
+    });
+  });
+
+  app.notFound((c) => c.json({ message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((e, c) => {
+    if (e instanceof HttpError) return c.json({ message: e.message }, e.status);
+    return c.json({ message: (e as Error).message }, 500);
+  });
+  return app;
+}
+
+/** The NDJSON body of the log route: batches of lines as they come, until the log closes. */
+function followLog(
+  log: import("../tasks/mod.ts").TaskLog,
+  from: number,
+  follow: boolean,
+  request: AbortSignal,
+): ReadableStream<Uint8Array> {
+  const utf8 = new TextEncoder();
+  const gone = new AbortController();
+  const signal = AbortSignal.any([gone.signal, request]);
+  let cursor = from;
+  return new ReadableStream({
+    async pull(controller) {
+      for (;;) {
+        const batch = log.read(cursor);
+        if (batch.length) {
+          cursor = batch[batch.length - 1].cursor + 1;
+          controller.enqueue(utf8.encode(batch.map((e) => JSON.stringify(e) + "\n").join("")));
+          return;
+        }
+        if (!follow || log.closed || signal.aborted) return controller.close();
+        await log.wait(cursor, signal);
+      }
+    },
+    cancel() {
+      gone.abort();
+    },
+  });
+}
