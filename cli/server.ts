@@ -270,7 +270,9 @@ async function logCommand(
   }
   const entries = await client.log(id, cursor);
   for (const e of entries) print(e);
-  out.write(entries.length ? `\nNext cursor: ${entries[entries.length - 1].cursor}\n` : "No logs fetched\n");
+  out.write(
+    entries.length ? `\nNext cursor: ${entries[entries.length - 1].cursor}\n` : "No logs fetched\n",
+  );
   out.flush();
   err.flush();
   return 0;

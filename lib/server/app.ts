@@ -46,7 +46,9 @@ async function body<T extends z.ZodType>(c: Context<Env>, schema: T): Promise<z.
   try {
     raw = JSON.parse(await c.req.text());
   } catch (e) {
-    if (e instanceof SyntaxError) throw new HttpError(400, `request body is not JSON: ${e.message}`);
+    if (e instanceof SyntaxError) {
+      throw new HttpError(400, `request body is not JSON: ${e.message}`);
+    }
     throw e;
   }
   const r = schema.safeParse(raw);

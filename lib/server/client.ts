@@ -50,7 +50,9 @@ export class TaskClient {
       try {
         url = new URL(endpoint);
       } catch {
-        throw new ClientError(`endpoint '${endpoint}' is not a URL (http://host:port or unix:PATH)`);
+        throw new ClientError(
+          `endpoint '${endpoint}' is not a URL (http://host:port or unix:PATH)`,
+        );
       }
       if (url.protocol !== "http:" && url.protocol !== "https:") {
         throw new ClientError(`endpoint '${endpoint}': only http, https and unix: are supported`);
@@ -149,7 +151,9 @@ export class TaskClient {
       }
     } catch (e) {
       if (signal?.aborted) return;
-      throw new ClientError(`${this.endpoint}: log stream of task ${id} broke: ${(e as Error).message}`);
+      throw new ClientError(
+        `${this.endpoint}: log stream of task ${id} broke: ${(e as Error).message}`,
+      );
     } finally {
       reader.releaseLock();
     }

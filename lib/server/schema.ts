@@ -48,7 +48,9 @@ export function decodeBase64(text: string): Uint8Array {
   const bad = text.search(/[^A-Za-z0-9+/=]/);
   if (bad !== -1) throw new Error(`character ${JSON.stringify(text[bad])} at offset ${bad}`);
   const bare = text.replace(/=+$/, "");
-  if (!BASE64.test(text) || bare.length % 4 === 1 || (text.length !== bare.length && text.length % 4)) {
+  if (
+    !BASE64.test(text) || bare.length % 4 === 1 || (text.length !== bare.length && text.length % 4)
+  ) {
     throw new Error(`malformed padding or length (${text.length} characters)`);
   }
   const b = Buffer.from(bare, "base64");

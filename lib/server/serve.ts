@@ -93,9 +93,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       tls,
     });
   } catch (e) {
-    throw new ServerError(`cannot listen on ${opts.unix ?? `${addr}:${opts.port ?? 8527}`}: ${
-      (e as Error).message
-    }`);
+    throw new ServerError(
+      `cannot listen on ${opts.unix ?? `${addr}:${opts.port ?? 8527}`}: ${(e as Error).message}`,
+    );
   }
   let closing: Promise<void> | undefined;
   return {
@@ -116,7 +116,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 export async function runServer(opts: ServerOptions = {}): Promise<number> {
   const log = opts.log ?? ((line: string) => console.error(line));
   const server = await startServer({ ...opts, log });
-  log(`ecli-server: listening on ${server.listener.url}${opts.token || opts.tokenFile ? " (token required)" : ""}`);
+  log(
+    `ecli-server: listening on ${server.listener.url}${
+      opts.token || opts.tokenFile ? " (token required)" : ""
+    }`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       process.off("SIGINT", onInt);

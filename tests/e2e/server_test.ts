@@ -15,6 +15,7 @@ import { compileExample } from "../support/build.ts";
 import { cliCommand, ROOT, runCli, sleep } from "../support/cli.ts";
 import { compileForTest } from "../support/build.ts";
 import {
+  bpfLinkIdsOf,
   bpfProgramIdsOf,
   hostKernelTest,
   loadedProgramIds,
@@ -68,20 +69,6 @@ async function startServer(args: string[]): Promise<Server> {
       return { code: await status, stderr: err };
     },
   };
-}
-
-/** Ids of the BPF links a process holds (`link_id` in its fds' fdinfo). */
-function linkIdsOf(pid: number): number[] {
-  const ids: number[] = [];
-  for (const fd of Deno.readDirSync(`/proc/${pid}/fdinfo`)) {
-    try {
-      const m = Deno.readTextFileSync(`/proc/${pid}/fdinfo/${fd.name}`).match(
-        /^link_id:\s+(\d+)$/m,
-      );
-      if (m) ids.push(Number(m[1]));
-    } catch { /* closed meanwhile */ }
-  }
-  return ids.sort((a, b) => a - b);
 }
 
 /** Ids of every BPF link in the kernel (`bpftool link list`). */
@@ -249,11 +236,11 @@ hostKernelTest(
       await pump;
 
       // Pause procsnoop: its two links leave the kernel, its programs stay, no new lines.
-      const linksBefore = linkIdsOf(server.pid);
+      const linksBefore = bpfLinkIdsOf(server.pid);
       const p = await client(server, "pause", "1");
       assert.equal(p.stdout, "paused\n", p.stderr);
       assert.match((await client(server, "list")).stdout, /^1 procs Paused$/m);
-      const gone = linksBefore.filter((l) => !linkIdsOf(server.pid).includes(l));
+      const gone = linksBefore.filter((l) => !bpfLinkIdsOf(server.pid).includes(l));
       assert.equal(gone.length, 2, `links detached: ${gone}`);
       const inKernel = kernelLinkIds();
       assert.deepEqual(gone.filter((l) => inKernel.has(l)), []);
@@ -268,7 +255,7 @@ hostKernelTest(
       // Resume: links again, and events again.
       const r = await client(server, "resume", "1");
       assert.equal(r.stdout, "running\n", r.stderr);
-      assert.equal(linkIdsOf(server.pid).length, linksBefore.length);
+      assert.equal(bpfLinkIdsOf(server.pid).length, linksBefore.length);
       const t4 = uniqueTrue("srvresumed");
       await trigger(t4.path);
       await waitLine(server, 1, (l) => l.includes(t4.path));
@@ -446,7 +433,7 @@ hostKernelTest(
       const empty = await client(server, "list");
       assert.equal(empty.stdout, "");
       assert.deepEqual(bpfProgramIdsOf(server.pid), []);
-      assert.deepEqual(linkIdsOf(server.pid), []);
+      assert.deepEqual(bpfLinkIdsOf(server.pid), []);
       const loaded = new Set(loadedProgramIds());
       assert.deepEqual(ours.filter((p) => loaded.has(p)), []);
       const stop = await client(server, "stop", "1");

@@ -112,6 +112,20 @@ export function bpfProgramIdsOf(pid: number): number[] {
   return [...ids].sort((a, b) => a - b);
 }
 
+/** Ids of the BPF links a process holds (its fds' `link_id` in /proc/PID/fdinfo). */
+export function bpfLinkIdsOf(pid: number): number[] {
+  const ids: number[] = [];
+  for (const fd of Deno.readDirSync(`/proc/${pid}/fdinfo`)) {
+    try {
+      const m = Deno.readTextFileSync(`/proc/${pid}/fdinfo/${fd.name}`).match(
+        /^link_id:\s+(\d+)$/m,
+      );
+      if (m) ids.push(Number(m[1]));
+    } catch { /* fd closed meanwhile */ }
+  }
+  return ids.sort((a, b) => a - b);
+}
+
 /** Ids of every BPF program loaded in the kernel now. */
 export function loadedProgramIds(): number[] {
   const r = spawnSync("bpftool", ["-j", "prog", "list"], { encoding: "utf8" });
