@@ -5,3 +5,5 @@
 await import("./ecc.ts");
 const { runEventsBench } = await import("./events.ts");
 await runEventsBench();
+const { runServerBench } = await import("./server.ts");
+await runServerBench();

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Context } from "hono";
 import type { z } from "zod";
-import { TaskError, type TaskManager } from "../tasks/mod.ts";
+import { type LogEntry, TaskError, type TaskLog, type TaskManager } from "../tasks/mod.ts";
 import { bearerMatches } from "./auth.ts";
 import {
   decodeBase64,
@@ -161,32 +161,54 @@ export function serverApp(manager: TaskManager, opts: AppOptions = {}): Hono<Env
   return app;
 }
 
-/** The NDJSON body of the log route: batches of lines as they come, until the log closes. */
+/** Lines a follower may be behind before its newest are dropped (its cursors then skip). */
+export const FOLLOW_BACKLOG = 100_000;
+
+/**
+ * The NDJSON body of the log route: the lines kept from `from` on, then (with `follow`) every
+ * new line as it is appended, in chunks of whatever has piled up, until the log closes.
+ */
 function followLog(
-  log: import("../tasks/mod.ts").TaskLog,
+  log: TaskLog,
   from: number,
   follow: boolean,
   request: AbortSignal,
 ): ReadableStream<Uint8Array> {
   const utf8 = new TextEncoder();
-  const gone = new AbortController();
-  const signal = AbortSignal.any([gone.signal, request]);
-  let cursor = from;
+  const line = (e: LogEntry) => JSON.stringify(e) + "\n";
+  let pending = log.read(from, log.capacity).map(line);
+  let ended = !follow;
+  let wake = () => {};
+  const unsubscribe = follow
+    ? log.subscribe((e) => {
+      if (pending.length < FOLLOW_BACKLOG) pending.push(line(e));
+      wake();
+    }, () => {
+      ended = true;
+      wake();
+    })
+    : () => {};
+  const onAbort = () => {
+    ended = true;
+    wake();
+  };
+  request.addEventListener("abort", onAbort, { once: true });
+  const finish = () => {
+    unsubscribe();
+    request.removeEventListener("abort", onAbort);
+  };
   return new ReadableStream({
     async pull(controller) {
-      for (;;) {
-        const batch = log.read(cursor);
-        if (batch.length) {
-          cursor = batch[batch.length - 1].cursor + 1;
-          controller.enqueue(utf8.encode(batch.map((e) => JSON.stringify(e) + "\n").join("")));
-          return;
-        }
-        if (!follow || log.closed || signal.aborted) return controller.close();
-        await log.wait(cursor, signal);
+      while (!pending.length && !ended) await new Promise<void>((r) => wake = r);
+      if (pending.length) {
+        const chunk = pending.join("");
+        pending = [];
+        controller.enqueue(utf8.encode(chunk));
+        return;
       }
+      finish();
+      controller.close();
     },
-    cancel() {
-      gone.abort();
-    },
+    cancel: finish,
   });
 }

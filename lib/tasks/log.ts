@@ -26,8 +26,8 @@ export const MAX_POLL_ENTRIES = 1000;
 
 /**
  * A task's bounded log: a ring of the last `capacity` lines; when full, the oldest line is
- * dropped and counted. Cursors only grow, so an entry's slot is computed, never searched, and
- * followers wait for the next cursor.
+ * dropped and counted. Cursors only grow, so an entry's slot is computed, never searched;
+ * followers subscribe to the lines as they are appended.
  */
 export class TaskLog {
   /** Lines dropped because the log was full (never read by anyone). */
@@ -36,7 +36,7 @@ export class TaskLog {
   #first = 0;
   #next = 0;
   #closed = false;
-  #waiters: (() => void)[] = [];
+  #subscribers = new Set<{ onEntry: (e: LogEntry) => void; onClose?: () => void }>();
 
   /** A log of at most `capacity` lines. */
   constructor(readonly capacity = DEFAULT_LOG_LINES) {
@@ -68,21 +68,20 @@ export class TaskLog {
       this.dropped++;
     }
     const cursor = this.#next++;
-    this.#ring[cursor % this.capacity] = {
+    const entry: LogEntry = {
       cursor,
       log: { log: text, timestamp: Math.floor(Date.now() / 1000), log_type: type },
     };
-    this.#wake();
+    this.#ring[cursor % this.capacity] = entry;
+    for (const s of this.#subscribers) s.onEntry(entry);
   }
 
   /** No more lines; followers finish with what is kept. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
-    this.#wake();
-  }
-
-  #wake(): void {
-    for (const w of this.#waiters.splice(0)) w();
+    for (const s of this.#subscribers) s.onClose?.();
+    this.#subscribers.clear();
   }
 
   /** Up to `max` lines from cursor `from` on (or the oldest kept), without removing any. */
@@ -106,17 +105,19 @@ export class TaskLog {
     return this.read(this.#first, Math.min(max, MAX_POLL_ENTRIES));
   }
 
-  /** Resolves once a line with cursor >= `from` exists, the log is closed, or `signal` aborts. */
-  wait(from: number, signal?: AbortSignal): Promise<void> {
-    if (this.#next > from || this.#closed || signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        signal?.removeEventListener("abort", done);
-        resolve();
-      };
-      this.#waiters.push(done);
-      signal?.addEventListener("abort", done, { once: true });
-    });
+  /**
+   * Calls `onEntry` with every line appended from now on, and `onClose` when the log closes
+   * (at once if it is closed already); returns the unsubscribe function. Followers get lines
+   * as they are appended, so a burst larger than the cap reaches them even if the ring wraps.
+   */
+  subscribe(onEntry: (e: LogEntry) => void, onClose?: () => void): () => void {
+    if (this.#closed) {
+      onClose?.();
+      return () => {};
+    }
+    const sub = { onEntry, onClose };
+    this.#subscribers.add(sub);
+    return () => this.#subscribers.delete(sub);
   }
 }
 
@@ -129,6 +130,11 @@ export class LogOutput implements Output {
 
   /** Appends the complete lines of `text`; a trailing partial line waits for its newline. */
   write(text: string): void {
+    // The common case: one whole line per write (a table row, a JSON line).
+    if (!this.#partial && text.indexOf("\n") === text.length - 1) {
+      this.log.append(text.slice(0, -1), this.type);
+      return;
+    }
     let start = 0;
     for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
       const line = text.slice(start, nl);

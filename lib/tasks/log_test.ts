@@ -32,19 +32,24 @@ Deno.test("TaskLog.poll: upstream's destructive cursor and the 1000-entry maximu
   ]);
 });
 
-Deno.test("TaskLog.wait: wakes on the next line and on close", async () => {
-  const log = new TaskLog();
-  let woke = false;
-  const w = log.wait(0).then(() => woke = true);
-  await Promise.resolve();
-  assert.equal(woke, false);
-  log.append("x");
-  await w;
-  const closed = log.wait(1);
+Deno.test("TaskLog.subscribe: every appended line, even past the cap; close once", () => {
+  const log = new TaskLog(2);
+  const seen: number[] = [];
+  let closes = 0;
+  const off = log.subscribe((e) => seen.push(e.cursor), () => closes++);
+  for (let i = 0; i < 5; i++) log.append(`l${i}`);
+  assert.deepEqual(seen, [0, 1, 2, 3, 4]);
+  assert.equal(log.dropped, 3);
+  off();
+  log.append("unseen");
+  assert.deepEqual(seen, [0, 1, 2, 3, 4]);
+  log.subscribe(() => {}, () => closes++);
   log.close();
-  await closed;
+  log.close();
   log.append("after close");
-  assert.equal(log.nextCursor, 1);
+  assert.equal(log.nextCursor, 6);
+  log.subscribe(() => {}, () => closes++);
+  assert.equal(closes, 2);
 });
 
 Deno.test("LogOutput: one entry per line, a partial line waits for its newline", () => {
