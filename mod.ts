@@ -66,3 +66,32 @@ export {
   startProgram,
 } from "./lib/run/mod.ts";
 export { VERSION } from "./version.ts";
+export {
+  DEFAULT_LOG_LINES,
+  defaultSources,
+  jsonSource,
+  type LogEntry,
+  LogOutput,
+  type ProgramSource,
+  type Runnable,
+  type SourceContext,
+  Task,
+  TaskError,
+  type TaskInfo,
+  TaskLog,
+  TaskManager,
+  type TaskManagerOptions,
+  type TaskSpec,
+  type TaskStatus,
+  unsupportedSource,
+} from "./lib/tasks/mod.ts";
+export {
+  ClientError,
+  type RunningServer,
+  runServer,
+  serverApp,
+  ServerError,
+  type ServerOptions,
+  startServer,
+  TaskClient,
+} from "./lib/server/mod.ts";

@@ -155,23 +155,25 @@ export class TaskManager {
   }
 
   /** Pauses a task: its programs are detached, its object stays loaded. */
-  async pause(id: number): Promise<TaskStatus> {
-    const t = this.get(id);
-    try {
-      await t.program.pause();
-    } catch (e) {
-      throw new TaskError(`Failed to pause: ${(e as Error).message}`);
-    }
-    return t.status;
+  pause(id: number): Promise<TaskStatus> {
+    return this.#control(id, "pause", (p) => p.pause());
   }
 
   /** Resumes a paused task: its programs are attached again. */
-  async resume(id: number): Promise<TaskStatus> {
+  resume(id: number): Promise<TaskStatus> {
+    return this.#control(id, "resume", (p) => p.resume());
+  }
+
+  async #control(
+    id: number,
+    what: string,
+    action: (p: Runnable) => Promise<void>,
+  ): Promise<TaskStatus> {
     const t = this.get(id);
     try {
-      await t.program.resume();
+      await action(t.program);
     } catch (e) {
-      throw new TaskError(`Failed to resume: ${(e as Error).message}`);
+      throw new TaskError(`Failed to ${what}: ${(e as Error).message}`);
     }
     return t.status;
   }
