@@ -10,6 +10,7 @@ export class PauseGate {
   #paused = false;
   #round = new AbortController();
   #resumed?: (resume: Resume | undefined) => void;
+  #request?: Resume;
   #idle?: () => void;
   #idlePromise: Promise<void> = Promise.resolve();
 
@@ -42,16 +43,24 @@ export class PauseGate {
     this.#paused = false;
     this.#round = new AbortController();
     return new Promise((resolve, reject) => {
+      const request = { resolve, reject };
       const wake = this.#resumed;
       this.#resumed = undefined;
-      wake?.({ resolve, reject });
-      if (!wake) resolve();
+      // The loop may still be closing the last round's readers: it picks the request up then.
+      if (wake) wake(request);
+      else this.#request = request;
     });
   }
 
   /** Waits for `resume()` (its settle functions) or for `stop` (undefined). */
   waitResume(stop: AbortSignal): Promise<Resume | undefined> {
-    if (stop.aborted) return Promise.resolve(undefined);
+    const request = this.#request;
+    this.#request = undefined;
+    if (stop.aborted) {
+      request?.reject(new Error("the run ended"));
+      return Promise.resolve(undefined);
+    }
+    if (request) return Promise.resolve(request);
     return new Promise((resolve) => {
       this.#resumed = resolve;
       stop.addEventListener("abort", () => resolve(undefined), { once: true });
