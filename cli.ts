@@ -4,9 +4,13 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { basename } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { VERSION } from "./version.ts";
+import type { EmbeddedTool, Package } from "./mod.ts";
+import type { HandlerObject } from "./lib/handler/mod.ts";
 
 const ECC_USAGE = `Usage: ecc [OPTIONS] <SOURCE_PATH> [EXPORT_EVENT_HEADER]
 
@@ -24,6 +28,7 @@ Options:
   -l, --llvm-strip-bin <PATH>     strip DWARF with this llvm-strip (default: built in)
       --header-only               compile the header alone (export its types)
   -n, --no-generate-package-json  write only <name>.bpf.o and <name>.skel.json
+  -s, --standalone                also write <name>.out: a standalone tool (see ecli bundle)
   -v, --verbose                   print the commands run
   -h, --help                      print this help
   -V, --version                   print the version`;
@@ -34,6 +39,14 @@ Commands:
   run [OPTIONS] <package> [PROGRAM FLAGS]       load, attach and print the package's events
   compile [OPTIONS] <prog.bpf.c> [<event.h>]   compile into a package (same as ecc)
   info <package.json|package.yaml|URL|->       summarise a package: programs, maps, flags, events
+  bundle <package|script.ts> [--handler F] [-o TOOL]  make a standalone tool: this executable + the package
+  <script.ts> [FLAGS]                          run a one-file script (BPF C in bpf\`...\` + its handler)
+  types <script.ts>                            write <script>.d.ts beside it: its event types and bpf\`\`
+  build <script.ts> [-o FILE]                  write the script's package (<script>.package.json)
+  push [OPTIONS] <IMAGE> <package|module.wasm> push a package or wasm module to a registry
+  pull [-o PATH] <IMAGE>                       pull one (IMAGE: host[:port]/name[:tag|@sha256:…])
+  login [-u USER] [--password-stdin] <REGISTRY>  store credentials (docker's config.json)
+  logout <REGISTRY>                            remove them
   server [OPTIONS]                             run packages for remote clients over HTTP
   client [-e URL] <start|stop|list|log|pause|resume> ...  drive an 'ecli server'
 
@@ -63,6 +76,7 @@ async function eccMain(args: string[]): Promise<number> {
       "llvm-strip-bin": { type: "string", short: "l" },
       "header-only": { type: "boolean" },
       "no-generate-package-json": { type: "boolean", short: "n" },
+      standalone: { type: "boolean", short: "s" },
       verbose: { type: "boolean", short: "v" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
@@ -74,6 +88,9 @@ async function eccMain(args: string[]): Promise<number> {
     throw new UsageError(
       positionals.length ? `unexpected argument '${positionals[2]}'` : "missing <SOURCE_PATH>",
     );
+  }
+  if (values.standalone && values["no-generate-package-json"]) {
+    throw new UsageError("--standalone needs the package: it cannot go with -n");
   }
   const verbose = !!values.verbose;
   // Loaded per command: start-up time is part of every compile.
@@ -92,10 +109,144 @@ async function eccMain(args: string[]): Promise<number> {
   });
   const out = result.files.package ?? result.files.skeleton;
   console.error(`ecc: wrote ${out} (object ${result.object.length} bytes)`);
+  if (values.standalone) {
+    const name = basename(positionals[0]).split(".")[0];
+    await writeTool({ package: out, output: join(dirname(out), `${name}.out`) }, "ecc");
+  }
   return 0;
 }
 
-const RUN_USAGE = `Usage: ecli run [OPTIONS] <package.json|package.yaml|URL|-> [PROGRAM FLAGS]
+/** Whether this is the compiled executable (its modules live in Bun's embedded file system). */
+function compiled(): boolean {
+  return import.meta.url.startsWith("file:///$bunfs/");
+}
+
+/** The ecli executable a tool is a copy of: `--base`, this one, or the repository's dist/ecli. */
+function toolBase(given?: string): string {
+  if (given !== undefined) return given;
+  if (compiled()) return process.execPath;
+  const dist = fileURLToPath(new URL("./dist/ecli", import.meta.url));
+  if (existsSync(dist)) return dist;
+  throw new UsageError(
+    "no ecli executable to copy: build one with 'deno task compile' or give --base ECLI",
+  );
+}
+
+async function writeTool(
+  o: {
+    package: string;
+    output?: string;
+    handler?: string;
+    evalCode?: string;
+    args?: string[];
+    base?: string;
+    progType?: string;
+    offline?: boolean;
+    insecure?: boolean;
+  },
+  prog: string,
+): Promise<void> {
+  const started = performance.now();
+  const { bundleTool } = await import("./mod.ts");
+  if (isScript(o.package)) {
+    if (o.handler !== undefined || o.evalCode !== undefined) {
+      throw new UsageError(
+        `${o.package} is its own handler: --handler and -e do not go with a script`,
+      );
+    }
+    o = { ...o, handler: o.package, package: (await scriptBuild(o.package)).package };
+    o.output ??= basename(o.handler!).replace(/\.[^.]+$/, "");
+  }
+  const program = await readProgramArg(o.package, o);
+  const r = await bundleTool({ ...o, program, base: toolBase(o.base), version: VERSION });
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  console.error(
+    `${prog}: wrote ${r.output} (${mb(r.bytes)}: ecli ${mb(r.executableBytes)} + payload ` +
+      `${(r.payloadBytes / 1e3).toFixed(1)} kB) in ${
+        ((performance.now() - started) / 1000).toFixed(1)
+      } s`,
+  );
+}
+
+const BUNDLE_USAGE =
+  `Usage: ecli bundle <package|package.tar|module.wasm|script.ts|IMAGE> [--handler FILE | -e CODE]
+                   [-o TOOL] [--base ECLI] [-p TYPE] [--offline] [--insecure] [-- DEFAULT ARGS]
+
+Writes TOOL: a copy of the ecli executable with the package, the handler (bundled with its
+imports) and the default arguments appended. './TOOL [FLAGS]' then runs like
+'ecli run <package> [--handler FILE] [DEFAULT ARGS] [FLAGS]' on a host with nothing else
+installed (no deno, bun, clang or libbpf). './TOOL --ecli info' shows what it carries.
+
+Options:
+  -o, --output <TOOL>   the tool to write (default: the program's name, in this directory)
+      --handler <FILE>  a handler module to bundle in
+  -e, --eval <CODE>     inline handler code to bundle in
+      --base <ECLI>     the ecli executable to copy (default: this one, or dist/ecli)
+  -p, --prog-type <T>   json, yaml, tar or wasm (default: from the name or content)
+      --offline, --insecure  for an IMAGE, as with ecli run
+  -h, --help            print this help`;
+
+async function bundleMain(args: string[]): Promise<number> {
+  const dashes = args.indexOf("--");
+  const { values, positionals } = parseArgs({
+    args: dashes < 0 ? args : args.slice(0, dashes),
+    allowPositionals: true,
+    options: {
+      output: { type: "string", short: "o" },
+      handler: { type: "string" },
+      eval: { type: "string", short: "e" },
+      base: { type: "string" },
+      "prog-type": { type: "string", short: "p" },
+      offline: { type: "boolean" },
+      insecure: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return print(BUNDLE_USAGE);
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length ? `unexpected argument '${positionals[1]}'` : "missing <package>",
+    );
+  }
+  await writeTool({
+    package: positionals[0],
+    output: values.output,
+    handler: values.handler,
+    evalCode: values.eval,
+    base: values.base,
+    progType: values["prog-type"],
+    offline: values.offline,
+    insecure: values.insecure,
+    args: dashes < 0 ? [] : args.slice(dashes + 1),
+  }, "ecli");
+  return 0;
+}
+
+/** What a standalone tool runs: its package and handler, under its own name. */
+interface ToolRun {
+  pkg: Package;
+  handler?: HandlerObject;
+  name: string;
+}
+
+/** A standalone tool: `TOOL [FLAGS]` is `ecli run <its package> [its defaults] [FLAGS]`. */
+async function toolMain(tool: EmbeddedTool, argv: string[], name: string): Promise<number> {
+  const { describeTool, programHandler, toolHandler, toolProgram } = await import("./mod.ts");
+  const { payload } = tool;
+  const program = toolProgram(tool);
+  const kind = programHandler(program);
+  const pkg = kind.toPackage ? await kind.toPackage(program) : undefined;
+  if (argv[0] === "--ecli") {
+    if (argv[1] === "info" && argv.length === 2) return print(describeTool(tool, pkg));
+    throw new UsageError("--ecli takes one command: info");
+  }
+  // A program that runs itself (a wasm module) gets the tool's arguments.
+  if (!pkg) return await kind.run!(program, [...payload.args, ...argv]);
+  const handler = await toolHandler(payload);
+  return await runMain([...payload.args, ...argv], { pkg, handler, name });
+}
+
+const RUN_USAGE = `Usage: ecli run [OPTIONS] <package.json|package.yaml|URL|-|IMAGE> [PROGRAM FLAGS]
 
 Loads the package into the kernel, attaches its programs and prints its events until Ctrl-C.
 Program flags come from the program's variables: 'ecli run <package> --help' lists them.
@@ -110,7 +261,26 @@ Options (before or after the package; '--' ends them):
       --on-error <stop|continue>  what a handler exception does (default: stop, exit 1)
       --queue <N>       events held while an async handler awaits (default 10000);
                         more are dropped and counted
-  -h, --help            print this help`;
+      --filter <EXPR>   only events for which the TypeScript expression over e holds
+                        (e.g. 'e.ret < 0 && e.comm != "sshd"')
+      --fields <A,B,..> print only these fields, in this order
+      --format <F>      table (default), json, csv, tsv or logfmt
+      --exec <CMD>      run CMD per event, {field} replaced by the field's value (each
+                        word stays one argument; no shell), instead of printing
+  -P, --max-procs <N>   --exec commands running at once (default 1)
+      --output <FILE>   write to FILE instead of stdout
+      --metrics <HOST:PORT>     serve GET /metrics (Prometheus text; OpenMetrics on Accept)
+      --metrics-config <FILE>   YAML: rename metrics, pick or relabel fields, count events
+      --metrics-max-series <N>  series per metric before label sets are dropped (default 1000)
+      --otlp <URL>              push the same metrics as OTLP/HTTP JSON to URL/v1/metrics
+      --otlp-interval <S>       seconds between OTLP pushes (default 60; one more at exit)
+  -p, --prog-type <T>   json, yaml, tar or wasm (default: from the name, content, media type)
+      --offline         an IMAGE (host[:port]/name:tag) from the cache only
+      --insecure        plain HTTP to a registry other than localhost/127.0.0.1
+  -h, --help            print this help
+
+Order: --filter, then the handler (--handler, -e, or a script's), then --fields, then
+--format or --exec.`;
 
 /** ecli's own options of `run`; everything else after the package goes to the program. */
 interface RunArgs {
@@ -123,9 +293,25 @@ interface RunArgs {
   evalCode?: string;
   onError?: "stop" | "continue";
   queue?: number;
+  filter?: string;
+  fields?: string[];
+  format?: "plain" | "json" | "csv" | "tsv" | "logfmt";
+  exec?: string;
+  maxProcs?: number;
+  output?: string;
+  metrics?: string;
+  metricsConfig?: string;
+  metricsMaxSeries?: number;
+  otlp?: string;
+  otlpInterval?: number;
+  progType?: string;
+  offline?: boolean;
+  insecure?: boolean;
   help: boolean;
   programArgs: string[];
 }
+
+const FORMATS = { table: "plain", json: "json", csv: "csv", tsv: "tsv", logfmt: "logfmt" } as const;
 
 function positiveNumber(flag: string, text: string | undefined, integer: boolean): number {
   const n = Number(text);
@@ -142,8 +328,15 @@ function required(flag: string, text: string | undefined): string {
   return text;
 }
 
-function splitRunArgs(args: string[]): RunArgs {
-  const r: RunArgs = { json: false, verbose: false, help: false, programArgs: [] };
+/** `packageGiven`: a tool's package is built in, so every other argument is a program flag. */
+function splitRunArgs(args: string[], packageGiven = false): RunArgs {
+  const r: RunArgs = {
+    pkg: packageGiven ? "" : undefined,
+    json: false,
+    verbose: false,
+    help: false,
+    programArgs: [],
+  };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const [name, inline] = a.startsWith("--") && a.includes("=")
@@ -161,6 +354,32 @@ function splitRunArgs(args: string[]): RunArgs {
     else if (name === "--handler") r.handler = required("--handler", value());
     else if (name === "--queue") r.queue = positiveNumber("--queue", value(), true);
     else if (name === "-e" || name === "--eval") r.evalCode = required(name, value());
+    else if (name === "--filter") r.filter = required(name, value());
+    else if (name === "--exec") r.exec = required(name, value());
+    else if (name === "--output") r.output = required(name, value());
+    else if (name === "-P" || name === "--max-procs") {
+      r.maxProcs = positiveNumber(name, value(), true);
+    } else if (name === "--fields") {
+      r.fields = required(name, value()).split(",").map((f) => f.trim());
+      if (r.fields.some((f) => f === "")) {
+        throw new UsageError(`--fields takes names separated by commas, got '${r.fields}'`);
+      }
+    } else if (name === "--format") {
+      const v = required(name, value());
+      if (!(v in FORMATS)) {
+        throw new UsageError(`--format takes ${Object.keys(FORMATS).join(", ")}, got '${v}'`);
+      }
+      r.format = FORMATS[v as keyof typeof FORMATS];
+    } else if (name === "--metrics") r.metrics = required(name, value());
+    else if (name === "--metrics-config") r.metricsConfig = required(name, value());
+    else if (name === "--metrics-max-series") {
+      r.metricsMaxSeries = positiveNumber(name, value(), true);
+    } else if (name === "--otlp") r.otlp = required(name, value());
+    else if (name === "--otlp-interval") r.otlpInterval = positiveNumber(name, value(), false);
+    else if (name === "--prog-type" || (name === "-p" && r.pkg === undefined)) {
+      r.progType = required(name, value());
+    } else if (name === "--offline") r.offline = true;
+    else if (name === "--insecure") r.insecure = true;
     else if (name === "--on-error") {
       const v = value();
       if (v !== "stop" && v !== "continue") {
@@ -177,24 +396,76 @@ function splitRunArgs(args: string[]): RunArgs {
   return r;
 }
 
-async function runMain(args: string[]): Promise<number> {
-  const r = splitRunArgs(args);
+async function runMain(args: string[], tool?: ToolRun): Promise<number> {
+  const r = splitRunArgs(args, tool !== undefined);
   if (r.help) return print(RUN_USAGE);
   if (r.pkg === undefined) throw new UsageError("missing <package>");
   if (r.handler !== undefined && r.evalCode !== undefined) {
     throw new UsageError("--handler and -e are alternatives; give one");
   }
-  const { evalHandler, handlerConsumer, loadHandler, loadPackage, mapHandles, runPackage } =
-    await import("./mod.ts");
-  const pkg = await loadPackage(r.pkg);
+  const {
+    evalHandler,
+    handlerConsumer,
+    loadHandler,
+    loadPackage,
+    mapHandles,
+    printingConsumer,
+    programHandler,
+    runPackage,
+    startRunMetrics,
+  } = await import("./mod.ts");
+  const wantsMetrics = [r.metrics, r.metricsConfig, r.metricsMaxSeries, r.otlp, r.otlpInterval]
+    .some((v) => v !== undefined);
+  if (wantsMetrics && r.metrics === undefined && r.otlp === undefined) {
+    throw new UsageError(
+      "--metrics-config, --metrics-max-series and --otlp-interval need --metrics or --otlp",
+    );
+  }
+  const script = tool === undefined && isScript(r.pkg) ? r.pkg : undefined;
+  if (script !== undefined && (r.handler !== undefined || r.evalCode !== undefined)) {
+    throw new UsageError(`${script} is its own handler: --handler and -e do not go with a script`);
+  }
+  let pkg: Package;
+  if (tool) pkg = tool.pkg;
+  else if (script !== undefined) pkg = await loadPackage((await scriptBuild(script)).package);
+  else {
+    // The program's type picks its handler: packages go on below, other types run themselves.
+    const program = await readProgramArg(r.pkg, r);
+    const kind = programHandler(program);
+    if (kind.run) return await kind.run(program, r.programArgs);
+    pkg = await kind.toPackage!(program);
+  }
   // The handler loads before anything is attached: a broken module costs nothing.
-  const handler = r.handler !== undefined
+  const handler = script !== undefined
+    ? await (await import("./lib/handler/mod.ts")).loadScriptHandler(script)
+    : r.handler !== undefined
     ? await loadHandler(r.handler)
     : r.evalCode !== undefined
     ? await evalHandler(r.evalCode)
-    : undefined;
-  const format = r.json ? "json" : "plain";
+    : tool?.handler;
+  const format = r.json ? "json" : r.format === "json" ? "json" : "plain";
   const log = (line: string) => console.error(line);
+  const pipeline = await scriptingOptions(r, pkg, handler !== undefined, log);
+  // Bound before the programs attach: a busy port or a bad config costs nothing.
+  const metrics = wantsMetrics
+    ? await startRunMetrics({
+      listen: r.metrics,
+      otlp: r.otlp,
+      otlpIntervalMs: r.otlpInterval !== undefined ? r.otlpInterval * 1000 : undefined,
+      configPath: r.metricsConfig,
+      maxSeries: r.metricsMaxSeries,
+      log,
+    })
+    : undefined;
+  const consumer = (handler ?? pipeline.handler) &&
+    handlerConsumer(handler ?? pipeline.handler!, {
+      ...pipeline.options,
+      format,
+      onError: r.onError,
+      queueLimit: r.queue,
+      log,
+      maps: mapHandles,
+    });
   const summary = await runPackage(pkg, {
     programArgs: r.programArgs,
     format,
@@ -202,28 +473,160 @@ async function runMain(args: string[]): Promise<number> {
     durationMs: r.duration !== undefined ? r.duration * 1000 : undefined,
     count: r.count,
     log,
-    consumer: handler &&
-      handlerConsumer(handler, {
-        format,
-        onError: r.onError,
-        queueLimit: r.queue,
-        log,
-        maps: mapHandles,
-      }),
-  });
+    helpCommand: tool?.name ?? (script !== undefined ? basename(script) : undefined),
+    out: pipeline.out,
+    consumer: metrics
+      ? metrics.consumer(consumer ?? ((s) => printingConsumer(s.btf, format, s.out)()))
+      : consumer,
+  }).finally(() => metrics?.close());
   return summary.code;
+}
+
+/**
+ * What `--filter`, `--fields`, `--format`, `--exec` and `--output` add to a run: options of the
+ * handler consumer (with a pass-through handler when the user gave none) and the output. The
+ * fields they name are checked against the event types first when no handler reshapes events.
+ */
+async function scriptingOptions(
+  r: RunArgs,
+  pkg: Package,
+  hasHandler: boolean,
+  log: (line: string) => void,
+) {
+  const {
+    compileFilter,
+    makeExecSink,
+    parseCommandTemplate,
+    PASS_EVENTS,
+    templateFields,
+    FdOutput,
+  } = await import("./mod.ts");
+  const used = r.filter !== undefined || r.fields !== undefined || r.exec !== undefined ||
+    (r.format !== undefined && r.format !== "plain" && r.format !== "json");
+  if (r.maxProcs !== undefined && r.exec === undefined) throw new UsageError("-P goes with --exec");
+  if (r.exec !== undefined && r.format !== undefined) {
+    throw new UsageError("--exec runs a command instead of printing: it does not go with --format");
+  }
+  if (!hasHandler) {
+    const known = new Set(pkg.meta.export_types.flatMap((t) => t.members.map((m) => m.name)));
+    const named = [
+      ...(r.fields ?? []),
+      ...(r.exec ? templateFields(parseCommandTemplate(r.exec)) : []),
+    ];
+    for (const f of named) {
+      if (!known.has(f)) {
+        throw new UsageError(`unknown field '${f}' (the events have: ${[...known].join(", ")})`);
+      }
+    }
+  }
+  let out;
+  if (r.output !== undefined) {
+    const { openSync } = await import("node:fs");
+    try {
+      out = new FdOutput(openSync(r.output, "w"));
+    } catch (e) {
+      throw new UsageError(`--output ${r.output}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    }
+  }
+  return {
+    out,
+    handler: used ? PASS_EVENTS : undefined,
+    options: {
+      filter: r.filter !== undefined ? await compileFilter(r.filter) : undefined,
+      fields: r.fields,
+      emitFormat: r.format,
+      sink: r.exec !== undefined
+        ? makeExecSink(r.exec, { concurrency: r.maxProcs, log })
+        : undefined,
+    },
+  };
+}
+
+/** Whether `arg` names a one-file script (by its ending) rather than a package. */
+function isScript(arg: string): boolean {
+  return /\.(?:[cm]?ts|[cm]?js|tsx|jsx)$/.test(arg) && !/^https?:\/\//.test(arg);
+}
+
+/** A script's package, compiled on first use and cached by content. */
+async function scriptBuild(script: string) {
+  const { buildScript } = await import("./compile/mod.ts");
+  return await buildScript(script, {
+    log: process.argv.includes("--verbose") ? (l) => console.error(l) : undefined,
+  });
+}
+
+/** `ecli types script.ts`: the script's types beside it, for editors and `deno check`. */
+async function typesMain(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) return print("Usage: ecli types <script.ts>   (writes <script>.d.ts beside it)");
+  if (positionals.length !== 1) throw new UsageError("expected one script");
+  const { scriptTypes } = await import("./compile/mod.ts");
+  const build = await scriptBuild(positionals[0]);
+  const out = join(dirname(positionals[0]), `${build.name}.d.ts`);
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(out, scriptTypes(build));
+  console.error(`ecli: wrote ${out}`);
+  return 0;
+}
+
+/** `ecli build script.ts [-o FILE]`: the script's package, to ship or run without the C. */
+async function buildMain(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { output: { type: "string", short: "o" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    return print(
+      "Usage: ecli build <script.ts> [-o FILE]   (default: <script>.package.json beside it)",
+    );
+  }
+  if (positionals.length !== 1) throw new UsageError("expected one script");
+  const build = await scriptBuild(positionals[0]);
+  const out = values.output ?? join(dirname(positionals[0]), `${build.name}.package.json`);
+  const { copyFileSync } = await import("node:fs");
+  copyFileSync(build.package, out);
+  console.error(`ecli: wrote ${out}${build.cached ? " (from the build cache)" : ""}`);
+  return 0;
+}
+
+/** Reads a program argument (file, URL, stdin, OCI image) with `-p`/`--offline`/`--insecure`. */
+async function readProgramArg(
+  source: string,
+  o: { progType?: string; offline?: boolean; insecure?: boolean },
+) {
+  const { parseProgramType, readProgram } = await import("./mod.ts");
+  const type = o.progType !== undefined ? parseProgramType(o.progType) : undefined;
+  return await readProgram(source, { type, offline: o.offline, insecure: o.insecure });
 }
 
 async function infoMain(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { help: { type: "boolean", short: "h" } },
+    options: {
+      help: { type: "boolean", short: "h" },
+      "prog-type": { type: "string", short: "p" },
+      offline: { type: "boolean" },
+      insecure: { type: "boolean" },
+    },
   });
-  if (values.help) return print("Usage: ecli info <package.json|package.yaml|URL|->");
+  if (values.help) {
+    return print(
+      "Usage: ecli info [-p TYPE] [--offline] [--insecure] <package.json|package.yaml|URL|-|IMAGE>",
+    );
+  }
   if (positionals.length !== 1) throw new UsageError("expected one package");
-  const { describePackage, loadPackage } = await import("./mod.ts");
-  console.log(describePackage(await loadPackage(positionals[0]), positionals[0]));
+  const program = await readProgramArg(positionals[0], {
+    ...values,
+    progType: values["prog-type"],
+  });
+  const { describeProgram } = await import("./mod.ts");
+  console.log(await describeProgram(program));
   return 0;
 }
 
@@ -261,7 +664,8 @@ function invokedAsServer(): boolean {
   return [process.argv0, process.argv[1]].some((n) => /^ecli-server(\.|$)/.test(basename(n ?? "")));
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], tool?: EmbeddedTool): Promise<number> {
+  if (tool) return await toolMain(tool, argv, toolName());
   if (invokedAs() === "ecc") return await eccMain(argv);
   if (invokedAsServer()) return await (await import("./cli/server.ts")).serverMain(argv);
   const [cmd, ...rest] = argv;
@@ -272,6 +676,20 @@ async function main(argv: string[]): Promise<number> {
       return await eccMain(rest);
     case "info":
       return await infoMain(rest);
+    case "bundle":
+      return await bundleMain(rest);
+    case "types":
+      return await typesMain(rest);
+    case "build":
+      return await buildMain(rest);
+    case "push":
+      return await (await import("./cli/oci.ts")).pushMain(rest);
+    case "pull":
+      return await (await import("./cli/oci.ts")).pullMain(rest);
+    case "login":
+      return await (await import("./cli/oci.ts")).loginMain(rest);
+    case "logout":
+      return (await import("./cli/oci.ts")).logoutMain(rest);
     case "server":
       return await (await import("./cli/server.ts")).serverMain(rest);
     case "client":
@@ -284,14 +702,35 @@ async function main(argv: string[]): Promise<number> {
     case "--help":
       return print(ECLI_USAGE);
     default:
+      // `ecli script.ts [flags]`, and what a `#!/usr/bin/env -S ecli` shebang runs.
+      if (isScript(cmd)) return await runMain(argv);
       throw new UsageError(`unknown command '${cmd}'`);
   }
 }
 
+/** A standalone tool's name: the file it was started as. */
+function toolName(): string {
+  return basename(process.argv0);
+}
+
+/** The payload appended to this executable, when it is a standalone tool. */
+async function embeddedTool(): Promise<EmbeddedTool | undefined> {
+  if (!compiled()) return undefined;
+  const { readEmbeddedTool } = await import("./lib/standalone/embedded.ts");
+  return readEmbeddedTool(process.execPath, VERSION);
+}
+
 if (import.meta.main) {
-  const prog = process.argv[2] === "compile" || invokedAs() === "ecc" ? "ecc" : "ecli";
+  let prog = process.argv[2] === "compile" || invokedAs() === "ecc" ? "ecc" : "ecli";
+  let isTool = false;
   try {
-    process.exitCode = await main(process.argv.slice(2));
+    // Before anything else: a tool runs its own package, and a damaged one nothing at all (its
+    // errors name the tool).
+    if (compiled()) prog = toolName();
+    const tool = await embeddedTool();
+    isTool = tool !== undefined;
+    if (!isTool) prog = process.argv[2] === "compile" || invokedAs() === "ecc" ? "ecc" : "ecli";
+    process.exitCode = await main(process.argv.slice(2), tool);
   } catch (e) {
     const err = e as Error & { details?: string; code?: string };
     // Tool diagnostics (clang's) and a handler's own stack always; libbpf's log only when
@@ -304,7 +743,9 @@ if (import.meta.main) {
     const usage = e instanceof UsageError || err.code?.startsWith("ERR_PARSE_ARGS");
     let hint = usage ? ` (see ${prog} --help)` : "";
     // A program flag mistake: the program's own help lists its flags.
-    if (err.name === "ArgError") hint = " (see: ecli run <package> --help)";
+    if (err.name === "ArgError") {
+      hint = isTool ? ` (see: ${prog} --help)` : " (see: ecli run <package> --help)";
+    }
     console.error(`${prog}: error: ${err.message}${hint}`);
     if (process.env.ECLI_DEBUG) console.error(err.stack);
     process.exitCode = 1;

@@ -24,6 +24,7 @@ export { compile, type CompileOptions, type CompileResult } from "./compile/mod.
 export { CompileError } from "./compile/mod.ts";
 export {
   decodePackage,
+  decodePackageText,
   describePackage,
   encodePackage,
   loadPackage,
@@ -35,14 +36,23 @@ export {
 export { type Btf, BtfError, parseBtf, readBpfObject, typeName } from "./lib/btf/mod.ts";
 export { ElfError, parseElf } from "./lib/elf/mod.ts";
 export {
+  compileFilter,
   evalHandler,
+  type ExecSink,
   type Handler,
   type HandlerContext,
   HandlerError,
   type HandlerHooks,
   loadHandler,
+  makeExecSink,
+  makeShell,
   type MapHandle,
+  parseCommandTemplate,
   type SampleEntry,
+  type Shell,
+  shellQuote,
+  type ShellResult,
+  templateFields,
 } from "./lib/handler/mod.ts";
 export {
   type ConsumerSetup,
@@ -53,6 +63,8 @@ export {
   MemoryOutput,
   type Output,
   type OutputFormat,
+  PASS_EVENTS,
+  printingConsumer,
   Program,
   type ProgramOptions,
   run,
@@ -65,14 +77,60 @@ export {
   type StartOptions,
   startProgram,
 } from "./lib/run/mod.ts";
+export {
+  type BundleOptions,
+  type BundleResult,
+  bundleTool,
+  describeTool,
+  type EmbeddedTool,
+  readEmbeddedTool,
+  StandaloneError,
+  toolHandler,
+  type ToolPayload,
+  toolProgram,
+} from "./lib/standalone/mod.ts";
+export {
+  MetricRegistry,
+  MetricsError,
+  parseMetricsConfig,
+  renderMetrics,
+  type RunMetrics,
+  type RunMetricsOptions,
+  scrape,
+  serveMetrics,
+  startRunMetrics,
+} from "./lib/metrics/mod.ts";
+export {
+  BlobCache,
+  type Credentials,
+  type ImageReference,
+  OciError,
+  parseReference,
+  type PulledProgram,
+  pullProgram,
+  pushArtifact,
+  RegistryClient,
+  type RegistryOptions,
+} from "./lib/oci/mod.ts";
+export {
+  describeProgram,
+  parseAnnotations,
+  parseProgramType,
+  programArtifact,
+  type ProgramHandler,
+  programHandler,
+  type ProgramSource,
+  type ProgramType,
+  readProgram,
+  registerProgramHandler,
+} from "./lib/source/mod.ts";
 export { VERSION } from "./version.ts";
 export {
   DEFAULT_LOG_LINES,
   defaultSources,
-  jsonSource,
   type LogEntry,
   LogOutput,
-  type ProgramSource,
+  packageSource,
   type Runnable,
   type SourceContext,
   Task,
@@ -81,6 +139,7 @@ export {
   TaskLog,
   TaskManager,
   type TaskManagerOptions,
+  type TaskSource,
   type TaskSpec,
   type TaskStatus,
   unsupportedSource,

@@ -67,7 +67,7 @@ export interface EventsBenchOptions {
   profileDir?: string;
   /**
    * Only these rows (ids: decode, handler, json, live-json, live-decode, bun-decode, bun-json,
-   * bun-live-json, cli-deno, cli-bun, cli-binary), plus the C rows.
+   * bun-live-json, cli-deno, cli-deno-metrics, cli-bun, cli-binary), plus the C rows.
    */
   only?: string[];
 }
@@ -383,9 +383,19 @@ async function measure(
     [objPath, mode, String(pid), String(n), ...(mode === "drain" ? [String(ring)] : [])],
   ];
   // The real CLI: `<runtime> run PKG --json --count N --target_pid PID`, stdout to a file.
-  const cliRow = (argv: string[]) => (pid: number): [string, string[]] => [
+  const cliRow = (argv: string[], extra: string[] = []) => (pid: number): [string, string[]] => [
     argv[0],
-    [...argv.slice(1), "run", pkgPath, "--json", "--count", String(n), "--target_pid", String(pid)],
+    [
+      ...argv.slice(1),
+      "run",
+      pkgPath,
+      "--json",
+      ...extra,
+      "--count",
+      String(n),
+      "--target_pid",
+      String(pid),
+    ],
   ];
   const row = (id: string, label: string, mode: Mode, command: Row["command"]): Row => ({
     id,
@@ -431,6 +441,13 @@ async function measure(
   if (opts.cli ?? true) {
     rows.push(
       row("cli-deno", "CLI deno run -A cli.ts", "live", cliRow(["deno", "run", "-A", "cli.ts"])),
+      // What counting events for /metrics costs on the event path.
+      row(
+        "cli-deno-metrics",
+        "CLI deno, --metrics",
+        "live",
+        cliRow(["deno", "run", "-A", "cli.ts"], ["--metrics", "127.0.0.1:0"]),
+      ),
     );
     if (bun) rows.push(row("cli-bun", "CLI bun cli.ts", "live", cliRow(["bun", "cli.ts"])));
     if (binary) rows.push(row("cli-binary", "CLI dist/ecli", "live", cliRow([binary])));

@@ -5,5 +5,10 @@
 await import("./ecc.ts");
 const { runEventsBench } = await import("./events.ts");
 await runEventsBench();
+await import("./standalone.ts");
+await import("./script.ts");
+const { runMetricsBench } = await import("./metrics.ts");
+await runMetricsBench();
+await import("./oci.ts");
 const { runServerBench } = await import("./server.ts");
 await runServerBench();

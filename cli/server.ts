@@ -3,7 +3,6 @@
  * parsing and output only; the server, tasks and HTTP client live in lib/server and lib/tasks.
  * @module
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import process from "node:process";
 
@@ -88,54 +87,25 @@ export async function serverMain(args: string[]): Promise<number> {
   });
 }
 
-/** Upstream's program types and their aliases (`-p`, case-insensitive). */
-const TYPES: Record<string, string> = {
-  json: "json",
-  jsoneunomia: "json",
-  tar: "tar",
-  wasm: "wasm",
-  wasmmodule: "wasm",
-};
+/** Upstream's `-p` aliases (case-insensitive), besides json, yaml, tar and wasm. */
+const ALIASES: Record<string, string> = { jsoneunomia: "json", wasmmodule: "wasm" };
 
-/** The program's bytes and type, read as `ecli run` reads a source (file, URL or `-`). */
-async function readProgram(
+/**
+ * The program's bytes and type, read as `ecli run` reads a source (file, URL, `-`, OCI
+ * reference). The server takes json, tar and wasm: a YAML package is sent as JSON.
+ */
+async function readStartProgram(
   source: string,
   type: string | undefined,
 ): Promise<{ bytes: Uint8Array; type: string }> {
-  let bytes: Uint8Array;
-  if (/^https?:\/\//.test(source)) {
-    let res: Response;
-    try {
-      res = await fetch(source);
-    } catch (e) {
-      throw new Error(`${source}: cannot fetch: ${(e as Error).message}`);
-    }
-    if (!res.ok) throw new Error(`${source}: HTTP ${res.status}`);
-    bytes = new Uint8Array(await res.arrayBuffer());
-  } else {
-    try {
-      bytes = new Uint8Array(readFileSync(source === "-" ? 0 : source));
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new Error(`${source}: ${code === "ENOENT" ? "no such file" : code}`);
-    }
-  }
-  const suffix = source === "-" ? "" : source.split(".").pop()!.toLowerCase();
-  let t = type !== undefined ? TYPES[type.toLowerCase()] : TYPES[suffix];
-  if (type !== undefined && !t) {
-    throw new Error(`Unknown program type: ${type}. Valids are \`json\`, \`tar\`, and \`wasm\``);
-  }
-  if (suffix === "yaml" || suffix === "yml") {
-    // The server takes JSON packages: a YAML one (as ecc -y writes) is converted here.
-    const { parsePackageText } = await import("../lib/package/mod.ts");
-    const doc = await parsePackageText(new TextDecoder().decode(bytes), "yaml");
-    bytes = new TextEncoder().encode(JSON.stringify(doc));
-    t ??= "json";
-  }
-  if (!t) {
-    throw new Error("Failed to guess the program type, please specify it through -p argument");
-  }
-  return { bytes, type: t };
+  const { decodePackageText, parseProgramType, readProgram } = await import("../mod.ts");
+  const t = type !== undefined ? parseProgramType(ALIASES[type.toLowerCase()] ?? type) : undefined;
+  const program = await readProgram(source, { type: t });
+  if (program.type !== "yaml") return program;
+  await decodePackageText(new TextDecoder().decode(program.bytes), source, "yaml");
+  const { parse } = await import("yaml");
+  const doc = parse(new TextDecoder().decode(program.bytes));
+  return { bytes: new TextEncoder().encode(JSON.stringify(doc)), type: "json" };
 }
 
 /**
@@ -166,9 +136,6 @@ function startArgs(args: string[]) {
     else r.prog = a;
   }
   if (r.prog === undefined) throw new Error("start: missing <PROG>");
-  if (r.prog === "-" && r.type === undefined) {
-    throw new Error("start: reading the program from stdin (-) needs -p TYPE");
-  }
   return r;
 }
 
@@ -201,7 +168,7 @@ export async function clientMain(args: string[]): Promise<number> {
   switch (cmd) {
     case "start": {
       const s = startArgs(rest);
-      const prog = await readProgram(s.prog!, s.type);
+      const prog = await readStartProgram(s.prog!, s.type);
       console.log(
         await client.start({ ...prog, name: s.name, args: s.rest, exportJson: s.json }),
       );

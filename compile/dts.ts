@@ -43,6 +43,7 @@ const RESERVED = [
   "EventFunction",
   "MapHandle",
   "SampleEntry",
+  "ShellResult",
   "Record",
   "IterableIterator",
   "Symbol",
@@ -592,6 +593,18 @@ export interface SampleEntry<K = unknown, V = unknown> {
   value: V;
 }
 
+/** What one \`ctx.$\` command did. */
+export interface ShellResult {
+  /** The command line run by \`/bin/sh -c\`, values quoted. */
+  readonly command: string;
+  /** Exit code (127: could not start; -1: dropped because too many were waiting). */
+  readonly code: number;
+  /** Its standard output (the first MiB). */
+  readonly stdout: string;
+  /** Its standard error (the first MiB). */
+  readonly stderr: string;
+}
+
 /** The \`ctx\` every hook gets. */
 export interface Context {
   /** Name of the map the current event or sample came from. */
@@ -604,6 +617,11 @@ export interface Context {
   emit(value: unknown): void;
   /** Ends the run (teardown follows). */
   stop(): void;
+  /**
+   * Runs a shell command, each interpolated value one quoted word:
+   * \`await ctx.$\\\`kill -STOP \${e.pid}\\\`\`. A failure is reported and returned, never thrown.
+   */
+  $(strings: TemplateStringsArray, ...values: unknown[]): Promise<ShellResult>;
 }
 
 /** A handler as a single function: called for every event; a returned value is emitted. */

@@ -12,3 +12,4 @@ export * from "./skeleton.ts";
 export * from "./toolchain.ts";
 export * from "./vmlinux.ts";
 export * from "./headers.ts";
+export * from "./script.ts";

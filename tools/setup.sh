@@ -11,6 +11,9 @@ apt_missing=()
 have() { command -v "$1" >/dev/null 2>&1; }
 have clang || apt_missing+=(clang)
 have llvm-strip || apt_missing+=(llvm)
+# The OCI tests run a local registry (htpasswd makes its bcrypt password file).
+have docker-registry || apt_missing+=(docker-registry)
+have htpasswd || apt_missing+=(apache2-utils)
 have bpftool || apt_missing+=(bpftool)
 [ -e /usr/include/bpf/bpf_helpers.h ] || apt_missing+=(libbpf-dev)
 ldconfig -p 2>/dev/null | grep -q 'libbpf\.so\.1 ' || apt_missing+=(libbpf1)

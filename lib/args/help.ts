@@ -23,13 +23,18 @@ function rows(items: [string, string][]): string[] {
 
 /**
  * The help of a program, laid out like upstream's clap help: brief (or description), usage,
- * one line per flag with its default, `--verbose`, `-h`, `-V`, then details.
+ * one line per flag with its default, `--verbose`, `-h`, `-V`, then details. `command` is what
+ * the usage line shows before the options (a standalone tool shows its own name).
  */
-export function formatProgramHelp(meta: Meta, flags: ProgramFlag[]): string {
+export function formatProgramHelp(
+  meta: Meta,
+  flags: ProgramFlag[],
+  command = "ecli run <package>",
+): string {
   const skel = meta.bpf_skel;
   const doc = skel.doc ?? {};
   const lines = [doc.brief ?? doc.description ?? "A simple eBPF program", ""];
-  lines.push(`Usage: ecli run <package> [OPTIONS]`, "", "Options:");
+  lines.push(`Usage: ${command} [OPTIONS]`, "", "Options:");
   const items: [string, string][] = flags.map((f) => {
     const short = f.short ? `-${f.short}, ` : "    ";
     const left = f.switch

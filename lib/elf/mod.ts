@@ -6,3 +6,4 @@ export * from "./errors.ts";
 export * from "./constants.ts";
 export * from "./reader.ts";
 export * from "./strip.ts";
+export * from "./extent.ts";

@@ -15,6 +15,8 @@ export interface PollOptions {
    * in batches with one wakeup each (ms; 0 = wake per burst). timer: the drain interval.
    */
   intervalMs?: number;
+  /** Called after each wait, before the drain (metrics count polls). */
+  onPoll?: () => void;
 }
 
 /** Records drained per slice before the loop yields to the event loop. */
@@ -88,6 +90,7 @@ export async function pollLoop(
     let woke = 0;
     if (mode === "epoll") woke = await epoll!.wait(timeoutMs);
     else await stop.sleep(intervalMs);
+    opts.onPoll?.();
     while (source.drain(DRAIN_BUDGET) === DRAIN_BUDGET && !stop.stopped) {
       await new Promise((r) => setTimeout(r, 0));
     }

@@ -12,3 +12,4 @@ export * from "./default_kv.ts";
 export * from "./histogram.ts";
 export * from "./log2_hist.ts";
 export * from "./linear_hist.ts";
+export * from "./records.ts";

@@ -9,3 +9,5 @@ export * from "./module.ts";
 export * from "./dispatch.ts";
 export * from "./emit.ts";
 export * from "./stack.ts";
+export * from "./shell.ts";
+export * from "./exec.ts";

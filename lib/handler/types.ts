@@ -3,6 +3,7 @@
  * package's types, into `<name>.d.ts`; keep the two in step.
  * @module
  */
+import type { ShellResult } from "./shell.ts";
 
 /** A BPF map seen from TypeScript: keys and values are encoded/decoded with the map's BTF. */
 export interface MapHandle<K = unknown, V = unknown> {
@@ -42,6 +43,11 @@ export interface HandlerContext<Args = Record<string, unknown>, Maps = Record<st
   emit(value: unknown): void;
   /** Ends the run (teardown follows). */
   stop(): void;
+  /**
+   * Runs a shell command, each interpolated value one quoted word:
+   * `await ctx.$\`kill -STOP ${e.pid}\``. A failure is reported and returned, never thrown.
+   */
+  $(strings: TemplateStringsArray, ...values: unknown[]): Promise<ShellResult>;
 }
 
 /** A handler as a single function: called for every event; a returned value is emitted. */

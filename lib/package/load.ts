@@ -2,13 +2,8 @@ import { readFileSync } from "node:fs";
 import { decodePackage, type Package, parsePackageText } from "./codec.ts";
 import { PackageError } from "./errors.ts";
 
-/**
- * Reads a package from a file path, an http(s) URL, `-` (stdin), or an already parsed
- * package document, and decodes it.
- */
-export async function loadPackage(source: string | Record<string, unknown>): Promise<Package> {
-  if (typeof source !== "string") return decodePackage(source);
-  let text: string;
+/** Reads the bytes of a file path, an http(s) URL, or `-` (stdin); one-line errors. */
+export async function readSource(source: string): Promise<Uint8Array> {
   if (/^https?:\/\//.test(source)) {
     let res: Response;
     try {
@@ -17,21 +12,38 @@ export async function loadPackage(source: string | Record<string, unknown>): Pro
       throw new PackageError(`${source}: cannot fetch: ${(e as Error).message}`);
     }
     if (!res.ok) throw new PackageError(`${source}: HTTP ${res.status}`);
-    text = await res.text();
-  } else {
-    try {
-      text = readFileSync(source === "-" ? 0 : source, "utf8");
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : code;
-      throw new PackageError(`${source}: ${why}`);
-    }
+    return new Uint8Array(await res.arrayBuffer());
   }
-  const format = /\.ya?ml$/.test(source) ? "yaml" : /\.json$/.test(source) ? "json" : undefined;
+  try {
+    return new Uint8Array(readFileSync(source === "-" ? 0 : source));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : code;
+    throw new PackageError(`${source}: ${why}`);
+  }
+}
+
+/** Decodes package text (JSON or YAML, `format` or guessed); errors are prefixed by `source`. */
+export async function decodePackageText(
+  text: string,
+  source: string,
+  format?: "json" | "yaml",
+): Promise<Package> {
   try {
     return decodePackage(await parsePackageText(text, format));
   } catch (e) {
     if (e instanceof PackageError) throw new PackageError(`${source}: ${e.message}`, e.path);
     throw e;
   }
+}
+
+/**
+ * Reads a package from a file path, an http(s) URL, `-` (stdin), or an already parsed
+ * package document, and decodes it.
+ */
+export async function loadPackage(source: string | Record<string, unknown>): Promise<Package> {
+  if (typeof source !== "string") return decodePackage(source);
+  const text = new TextDecoder().decode(await readSource(source));
+  const format = /\.ya?ml$/.test(source) ? "yaml" : /\.json$/.test(source) ? "json" : undefined;
+  return await decodePackageText(text, source, format);
 }

@@ -53,3 +53,26 @@ export function describePackage(pkg: Package, source = "package"): string {
   }
   return lines.join("\n");
 }
+
+/**
+ * A package's summary as data: name, doc, programs and where they attach, maps, flags and
+ * exported event types (the config of a pushed package artifact).
+ */
+export function packageSummary(pkg: Package): Record<string, unknown> {
+  const skel = pkg.meta.bpf_skel;
+  return {
+    name: skel.obj_name,
+    version: skel.doc?.version ?? undefined,
+    description: skel.doc?.brief ?? skel.doc?.description ?? undefined,
+    programs: skel.progs.map((p) => ({ name: p.name, attach: p.attach })),
+    maps: skel.maps.map((m) => ({ name: m.name, sample: m.sample?.type })),
+    flags: skel.data_sections.flatMap((s) =>
+      s.variables.filter((v) => !v.name.startsWith("__eunomia_dummy")).map((v) => ({
+        name: v.cmdarg?.long ?? v.name,
+        type: v.type,
+      }))
+    ),
+    export_types: pkg.meta.export_types.map((t) => ({ name: t.name, size: t.size })),
+    object_size: pkg.object.length,
+  };
+}

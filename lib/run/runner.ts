@@ -36,6 +36,10 @@ export interface EventConsumer {
   recordAt?(plan: ExportPlan, view: DataView, offset: number, length: number): void;
   /** One sampling round of a sampled map. */
   sample(plan: ExportPlan, entries: SampledEntry[]): void;
+  /** `n` records the kernel reported lost (perf buffer full). */
+  lost?(plan: ExportPlan, n: number): void;
+  /** The export's reader woke (a poll of a ring/perf buffer, a sampling round). */
+  polled?(plan: ExportPlan): void;
   /** Called once after attach, before events are read (awaited). */
   start?(): Promise<void>;
   /** Called once after the last event, before teardown (awaited). */
@@ -80,6 +84,8 @@ export interface ConsumerSetup {
   args: Record<string, unknown>;
   /** Where output goes. */
   out: Output;
+  /** The maps whose data the run delivers (always set by `startProgram`). */
+  plans?: ExportPlan[];
   /** Ends the run; an error makes `done` reject with it. */
   stop(error?: Error): void;
 }
@@ -194,12 +200,19 @@ function decodeArgs(
   return args;
 }
 
-/** The help or version text when the program flags ask for it, else undefined. */
-export function programInfo(pkg: Package, programArgs: string[]): string | undefined {
+/**
+ * The help or version text when the program flags ask for it, else undefined; `command` is
+ * the usage line's command (default `ecli run <package>`).
+ */
+export function programInfo(
+  pkg: Package,
+  programArgs: string[],
+  command?: string,
+): string | undefined {
   const { btf } = readBpfObject(pkg.object);
   const flags = programFlags(pkg.meta, btf);
   const parsed = parseProgramArgs(flags, programArgs);
-  if (parsed.help) return formatProgramHelp(pkg.meta, flags);
+  if (parsed.help) return formatProgramHelp(pkg.meta, flags, command);
   if (parsed.version) return formatProgramVersion(pkg.meta);
   return undefined;
 }
@@ -254,6 +267,7 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
       object: obj,
       args,
       out,
+      plans,
       stop: halt,
     });
   } catch (e) {
@@ -273,9 +287,11 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
       stopped: () => stop.signal.aborted,
       lost: (n) => {
         summary.lost += n;
+        consumer.lost?.(plan, n);
         log(`ecli: lost ${n} events (perf buffer of '${plan.map.name}' full)`);
       },
       timeoutMs: meta.poll_timeout_ms,
+      polled: consumer.polled && (() => consumer.polled!(plan)),
       flush: () => out.flush(),
     });
     const timer = opts.durationMs !== undefined
@@ -367,7 +383,10 @@ export function printingConsumer(btf: Btf, format: OutputFormat, out: Output) {
 }
 
 /** What `runPackage` adds to `startProgram`: signals, and the help/version flags. */
-export type RunOptions = StartOptions;
+export interface RunOptions extends StartOptions {
+  /** The command `--help`'s usage line shows (default `ecli run <package>`). */
+  helpCommand?: string;
+}
 
 /**
  * Runs a package to the end, as `ecli run` does: `--help`/`--version` print and return;
@@ -375,7 +394,7 @@ export type RunOptions = StartOptions;
  * detach everything. Errors are thrown after teardown.
  */
 export async function runPackage(pkg: Package, opts: RunOptions = {}): Promise<RunSummary> {
-  const info = programInfo(pkg, opts.programArgs ?? []);
+  const info = programInfo(pkg, opts.programArgs ?? [], opts.helpCommand);
   if (info !== undefined) {
     const out = opts.out ?? new FdOutput();
     out.write(info + "\n");
@@ -425,6 +444,7 @@ interface ReaderHooks {
   lost(n: number): void;
   timeoutMs: number;
   flush(): void;
+  polled?: () => void;
 }
 
 function makeReader(
@@ -443,6 +463,7 @@ function makeReader(
       run: (signal) =>
         sampler.run((entries) => {
           if (hooks.stopped()) return;
+          hooks.polled?.();
           consumer.sample(plan, entries);
           hooks.flush();
           hooks.counted();
@@ -455,7 +476,7 @@ function makeReader(
     consumer.record(plan, bytes);
     hooks.counted();
   };
-  const poll = { timeoutMs: hooks.timeoutMs };
+  const poll = { timeoutMs: hooks.timeoutMs, onPoll: hooks.polled };
   const recordAt = consumer.recordAt;
   const onRecordAt = recordAt
     ? (view: DataView, offset: number, length: number) => {

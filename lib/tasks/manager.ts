@@ -1,6 +1,6 @@
 import { TaskError } from "./errors.ts";
 import { DEFAULT_LOG_LINES, TaskLog } from "./log.ts";
-import { defaultSources, type ProgramSource, type Runnable } from "./source.ts";
+import { defaultSources, type Runnable, type TaskSource } from "./source.ts";
 
 /** A task's state: upstream's `running`/`paused`, plus `exited` for one that died. */
 export type TaskStatus = "running" | "paused" | "exited";
@@ -82,7 +82,7 @@ export class Task {
 /** Options of a `TaskManager`. */
 export interface TaskManagerOptions {
   /** Program sources by `program_type` (default: json runs; tar and wasm say not yet). */
-  sources?: Record<string, ProgramSource>;
+  sources?: Record<string, TaskSource>;
   /** Lines each task's log keeps (default 10,000). */
   logLines?: number;
   /** Diagnostics of the tasks (libbpf warnings, lost events, exits). */
@@ -97,7 +97,7 @@ export interface TaskManagerOptions {
 export class TaskManager {
   #tasks = new Map<number, Task>();
   #nextId = 1;
-  #sources: Record<string, ProgramSource>;
+  #sources: Record<string, TaskSource>;
   #logLines: number;
   #diagnostic: (line: string) => void;
 

@@ -1,4 +1,4 @@
-import { decodePackage, PackageError } from "../package/mod.ts";
+import { programHandler, type ProgramType, ProgramTypeError } from "../source/mod.ts";
 import { type RunningProgram, startProgram } from "../run/mod.ts";
 import { TaskError } from "./errors.ts";
 import { LogOutput, type TaskLog } from "./log.ts";
@@ -35,37 +35,43 @@ export interface SourceContext {
  * Turns uploaded bytes of one `program_type` into a running program; throws (a `TaskError`, a
  * loader error, …) with one line when it cannot. Nothing stays loaded after a throw.
  */
-export type ProgramSource = (bytes: Uint8Array, ctx: SourceContext) => Runnable | Promise<Runnable>;
+export type TaskSource = (bytes: Uint8Array, ctx: SourceContext) => Runnable | Promise<Runnable>;
 
-/** `program_type` json: an eunomia package (`package.json`), run as `ecli run` does. */
-export const jsonSource: ProgramSource = (bytes, ctx): RunningProgram => {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (e) {
-    throw new PackageError(`the program is not JSON: ${(e as Error).message}`);
-  }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
-    throw new PackageError("a package is a JSON object");
-  }
-  const pkg = decodePackage(doc as Record<string, unknown>);
-  return startProgram(pkg, {
-    programArgs: ctx.args,
-    format: ctx.exportJson ? "json" : "plain",
-    btfPath: ctx.btfArchivePath,
-    out: new LogOutput(ctx.log),
-    log: ctx.diagnostic,
-  });
-};
+/**
+ * A program type that becomes a package (json; tar and yaml once their handlers are
+ * registered in lib/source), run as `ecli run` runs it; a type with no package form in this
+ * build answers `program_type X is not supported yet`.
+ */
+export function packageSource(type: ProgramType): TaskSource {
+  return async (bytes, ctx): Promise<RunningProgram> => {
+    const program = { source: "program_data_buf", type, bytes };
+    let handler;
+    try {
+      handler = programHandler(program);
+    } catch (e) {
+      if (e instanceof ProgramTypeError) return unsupportedSource(type)(bytes, ctx) as never;
+      throw e;
+    }
+    if (!handler.toPackage) return unsupportedSource(type)(bytes, ctx) as never;
+    const pkg = await handler.toPackage(program);
+    return startProgram(pkg, {
+      programArgs: ctx.args,
+      format: ctx.exportJson ? "json" : "plain",
+      btfPath: ctx.btfArchivePath,
+      out: new LogOutput(ctx.log),
+      log: ctx.diagnostic,
+    });
+  };
+}
 
 /** A source for a program type this build cannot run yet (answers 400 with that). */
-export function unsupportedSource(type: string): ProgramSource {
+export function unsupportedSource(type: string): TaskSource {
   return () => {
     throw new TaskError(`program_type ${type} is not supported yet`);
   };
 }
 
 /** Every `program_type` a request may name, and what runs each. */
-export function defaultSources(): Record<string, ProgramSource> {
-  return { json: jsonSource, tar: unsupportedSource("tar"), wasm: unsupportedSource("wasm") };
+export function defaultSources(): Record<string, TaskSource> {
+  return { json: packageSource("json"), tar: packageSource("tar"), wasm: packageSource("wasm") };
 }

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../support/cli.ts";
-import { compile } from "../../compile/mod.ts";
+import { buildScript, compile, scriptTypes } from "../../compile/mod.ts";
 
 for (
   const name of [
@@ -33,6 +33,17 @@ for (
       readFileSync(`${ex}/${name}.d.ts`, "utf8"),
       readFileSync(r.files.types!, "utf8"),
       `regenerate: deno run -A cli.ts compile examples/${name}/${name}.bpf.c examples/${name}/${name}.h -n`,
+    );
+  });
+}
+
+for (const name of ["killopen", "slowsyscalls", "newlisten"]) {
+  Deno.test(`examples/scripts/${name}.d.ts is what ecli types writes`, async () => {
+    const script = `${ROOT}/examples/scripts/${name}.ts`;
+    assert.equal(
+      readFileSync(`${ROOT}/examples/scripts/${name}.d.ts`, "utf8"),
+      scriptTypes(await buildScript(script)),
+      `regenerate: deno run -A cli.ts types examples/scripts/${name}.ts`,
     );
   });
 }

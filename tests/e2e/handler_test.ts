@@ -287,8 +287,10 @@ kernelTest("examples/opensnoop/top_files.ts aggregates opens per process and fil
   const pkg = await compileExample("opensnoop", work);
   // One process opening the same file three times (shell redirections open it).
   const shell = uniqueCopy("/bin/dash", "tfmark");
+  // TOP_N large: on a busy machine other processes may open more files than ours.
   const r = startRun([pkg, "--json", "--handler", `${ex}/top_files.ts`], {
     TOP_INTERVAL_MS: "60000",
+    TOP_N: "1000",
   });
   await r.attached;
   const { pid } = await trigger(shell.path, [
@@ -305,7 +307,7 @@ kernelTest("examples/opensnoop/top_files.ts aggregates opens per process and fil
     file: "/etc/hostname",
     opens: 3,
   });
-  // Sorted by opens, at most TOP_N (10) rows.
-  assert.ok(rows.length <= 10);
+  // Sorted by opens, at most TOP_N rows.
+  assert.ok(rows.length <= 1000);
   assert.deepEqual(rows.map((x) => x.opens), [...rows.map((x) => x.opens)].sort((a, b) => b - a));
 });

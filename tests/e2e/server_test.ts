@@ -386,7 +386,7 @@ hostKernelTest(
             { program_data_buf: unpadded(new TextEncoder().encode("hello")), program_type: "json" },
             undefined,
             400,
-            /^Failed to start task: the program is not JSON: /,
+            /^Failed to start task: program_data_buf: not valid JSON: /,
           ],
           [
             "ELF the verifier rejects",

@@ -101,3 +101,27 @@ export async function compileExample(name: string, outDir: string): Promise<stri
   });
   return r.files.package!;
 }
+
+/**
+ * Compiles `tests/support/seqmap.bpf.c` (a hash map with one key per getpid(2) call of
+ * `--target_pid`) into `outDir` and returns its package path.
+ */
+export async function seqmapPackage(outDir: string): Promise<string> {
+  const r = await compileForTest({
+    source: `${ROOT}/tests/support/seqmap.bpf.c`,
+    outputDir: outDir,
+  });
+  return r.files.package!;
+}
+
+/**
+ * `compileExample` into `outDir`, once per example name and lazily (a skipped suite compiles
+ * nothing): returns the function that gives an example's package path.
+ */
+export function exampleCache(outDir: string): (name: string) => Promise<string> {
+  const packages = new Map<string, Promise<string>>();
+  return (name) => {
+    if (!packages.has(name)) packages.set(name, compileExample(name, outDir));
+    return packages.get(name)!;
+  };
+}

@@ -156,3 +156,8 @@ export async function waitFor(
   const end = Date.now() + ms;
   while (Date.now() < end && !cond(run.stdout())) await sleep(25);
 }
+
+/** The JSON objects of `--json` output, one per non-empty line. */
+export function jsonLines(text: string): Record<string, unknown>[] {
+  return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+}
