@@ -29,7 +29,7 @@ Talks to 'ecli server' (default endpoint http://127.0.0.1:8527, or env ECLI_ENDP
 socket as unix:/path). The token comes from --token or env ECLI_TOKEN.
 
 Commands:
-  start <PROG> [-n NAME] [-j] [-p TYPE] [ARGS...]  upload a program (file, URL or -) and start
+  start <PROG> [-n NAME] [-j] [-p TYPE] [ARGS...]  upload a program (file, URL, -, image); start
                                                    it; prints the task id. ARGS go to the program
   stop <ID>                                        stop a task and release everything it holds
   list                                             print '<id> <name> <Running|Paused|Exited>'
