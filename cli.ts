@@ -49,6 +49,8 @@ Commands:
   login [-u USER] [--password-stdin] <REGISTRY>  store credentials (docker's config.json)
   logout <REGISTRY>                            remove them
   run <prog.wasm> [ARGS] / info <prog.wasm>    run or describe a wasm-bpf module
+  server [OPTIONS]                             run packages for remote clients over HTTP
+  client [-e URL] <start|stop|list|log|pause|resume> ...  drive an 'ecli server'
 
 Options:
   -h, --help       print this help
@@ -709,9 +711,15 @@ async function versionLine(): Promise<string> {
   }
 }
 
+/** The executable invoked as `ecli-server` (a symlink or copy of that name) is the server. */
+function invokedAsServer(): boolean {
+  return [process.argv0, process.argv[1]].some((n) => /^ecli-server(\.|$)/.test(basename(n ?? "")));
+}
+
 async function main(argv: string[], tool?: EmbeddedTool): Promise<number> {
   if (tool) return await toolMain(tool, argv, toolName());
   if (invokedAs() === "ecc") return await eccMain(argv);
+  if (invokedAsServer()) return await (await import("./cli/server.ts")).serverMain(argv);
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case "run":
@@ -734,6 +742,10 @@ async function main(argv: string[], tool?: EmbeddedTool): Promise<number> {
       return await (await import("./cli/oci.ts")).loginMain(rest);
     case "logout":
       return (await import("./cli/oci.ts")).logoutMain(rest);
+    case "server":
+      return await (await import("./cli/server.ts")).serverMain(rest);
+    case "client":
+      return await (await import("./cli/server.ts")).clientMain(rest);
     case "-V":
     case "--version":
       return print(await versionLine());

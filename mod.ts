@@ -145,3 +145,32 @@ export {
   type WasmRunOptions,
 } from "./lib/wasm/mod.ts";
 export { VERSION } from "./version.ts";
+export {
+  DEFAULT_LOG_LINES,
+  defaultSources,
+  type LogEntry,
+  LogOutput,
+  packageSource,
+  type Runnable,
+  type SourceContext,
+  Task,
+  TaskError,
+  type TaskInfo,
+  TaskLog,
+  TaskManager,
+  type TaskManagerOptions,
+  type TaskSource,
+  type TaskSpec,
+  type TaskStatus,
+  unsupportedSource,
+} from "./lib/tasks/mod.ts";
+export {
+  ClientError,
+  type RunningServer,
+  runServer,
+  serverApp,
+  ServerError,
+  type ServerOptions,
+  startServer,
+  TaskClient,
+} from "./lib/server/mod.ts";

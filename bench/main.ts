@@ -13,3 +13,5 @@ await import("./oci.ts");
 await import("./symbolize.ts");
 const { runWasmBench } = await import("./wasm.ts");
 await runWasmBench();
+const { runServerBench } = await import("./server.ts");
+await runServerBench();

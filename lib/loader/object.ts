@@ -243,6 +243,27 @@ export class BpfObject {
     };
   }
 
+  /**
+   * Detaches every program (reverse attach order) but keeps the object loaded: maps, their
+   * contents and the programs stay in the kernel, and `attach()` attaches them again (pause and
+   * resume). Never throws: detach problems are returned.
+   */
+  detach(): string[] {
+    this.#require("attached");
+    const problems = this.#detachAll();
+    this.#state = "loaded";
+    return problems;
+  }
+
+  #detachAll(): string[] {
+    const problems: string[] = [];
+    for (const a of this.#attachments.splice(0).reverse()) {
+      const p = a.detach();
+      if (p) problems.push(p);
+    }
+    return problems;
+  }
+
   /** A map's description (its fd is valid once loaded). */
   map(name: string): BpfMap {
     const p = this.#mapPtr(name);
@@ -283,11 +304,7 @@ export class BpfObject {
    */
   close(): string[] {
     if (this.#state === "closed") return [];
-    const problems: string[] = [];
-    for (const a of this.#attachments.splice(0).reverse()) {
-      const p = a.detach();
-      if (p) problems.push(p);
-    }
+    const problems = this.#detachAll();
     const ptr = this.#ptr;
     this.#ptr = null;
     this.#state = "closed";

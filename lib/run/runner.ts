@@ -20,6 +20,7 @@ import type { Package } from "../package/mod.ts";
 import { RunError } from "./errors.ts";
 import { type ExportPlan, selectExports } from "./exports.ts";
 import { FdOutput, type Output } from "./output.ts";
+import { aborted, PauseGate, type Resume } from "./pause.ts";
 import { makePrinter, type OutputFormat, type Printer } from "./printer.ts";
 import { formatAttachTargets, resolveAttachTargets } from "./attach_targets.ts";
 import { foldedConsumer, makeStackPrinter, stackResolverFor } from "./stacks.ts";
@@ -64,6 +65,8 @@ export interface StartOptions {
   format?: OutputFormat;
   /** libbpf debug output and the verifier log. */
   verbose?: boolean;
+  /** Kernel BTF file for CO-RE (default: the running kernel's). */
+  btfPath?: string;
   /** Stop after this many ms. */
   durationMs?: number;
   /** Stop after this many events (records, or sampling rounds of a sampled map). */
@@ -126,16 +129,21 @@ export class RunningProgram {
   /** Resolves after teardown (rejects with the error that ended the run, if any). */
   readonly done: Promise<RunSummary>;
   #stop: AbortController;
+  #gate: PauseGate;
+  #ended = false;
 
   /** @internal Use `startProgram`. */
   constructor(
     readonly object: BpfObject,
     readonly args: Record<string, unknown>,
     stop: AbortController,
+    gate: PauseGate,
     run: (self: RunningProgram) => Promise<RunSummary>,
   ) {
     this.#stop = stop;
+    this.#gate = gate;
     this.done = run(this);
+    this.done.finally(() => this.#ended = true).catch(() => {});
     // Whoever holds the program decides what to do with a failure; never an unhandled one.
     this.done.catch(() => {});
   }
@@ -143,6 +151,40 @@ export class RunningProgram {
   /** The object's name. */
   get name(): string {
     return this.object.name;
+  }
+
+  /** Whether the programs are detached by `pause()`. */
+  get paused(): boolean {
+    return this.#gate.paused;
+  }
+
+  #live(what: string): void {
+    if (this.#ended || this.#stop.signal.aborted) {
+      throw new RunError(`cannot ${what} '${this.name}': it has ended`);
+    }
+  }
+
+  /**
+   * Detaches the programs (the object, its maps and programs stay loaded) and stops reading
+   * the exports once what they hold is delivered. Resolves when polling has stopped; a no-op
+   * when already paused.
+   */
+  async pause(): Promise<void> {
+    this.#live("pause");
+    if (this.#gate.paused) return;
+    // Detached first: the readers' last drain then sees every event there will be.
+    this.object.detach();
+    await this.#gate.pause();
+  }
+
+  /**
+   * Makes new export readers and attaches the programs again; resolves once attached. A failed
+   * re-attach ends the run (`done` rejects with it) and rejects here too.
+   */
+  async resume(): Promise<void> {
+    this.#live("resume");
+    if (!this.#gate.paused) return;
+    await this.#gate.resume();
   }
 
   /** Ends the run; `done` resolves once everything is detached. */
@@ -218,7 +260,7 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
   const args = decodeArgs(flags, images, btf, sections);
   const libbpfLog: LogSink = (level, line) =>
     log(`libbpf: ${level === "warn" ? "warning: " : ""}${line}`);
-  const obj = BpfObject.open(pkg, { log: libbpfLog, verbose });
+  const obj = BpfObject.open(pkg, { log: libbpfLog, verbose, btfPath: opts.btfPath });
   const stop = new AbortController();
   let failure: Error | undefined;
   const halt = (error?: Error) => {
@@ -260,33 +302,31 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
     throw e;
   }
 
-  return new RunningProgram(obj, args, stop, async (self) => {
+  const gate = new PauseGate();
+  return new RunningProgram(obj, args, stop, gate, async (self) => {
     const summary = self.summary;
     const limit = opts.count ?? Infinity;
     const counted = () => {
       if (++summary.events >= limit) stop.abort();
     };
-    const readers: Reader[] = [];
+    const hooks = (plan: ExportPlan): ReaderHooks => ({
+      counted,
+      stopped: () => stop.signal.aborted,
+      lost: (n) => {
+        summary.lost += n;
+        consumer.lost?.(plan, n);
+        log(`ecli: lost ${n} events (perf buffer of '${plan.map.name}' full)`);
+      },
+      timeoutMs: meta.poll_timeout_ms,
+      polled: consumer.polled && (() => consumer.polled!(plan)),
+      flush: () => out.flush(),
+    });
     const timer = opts.durationMs !== undefined
       ? setTimeout(() => halt(), opts.durationMs)
       : undefined;
     opts.signal?.addEventListener("abort", () => halt(), { once: true });
     try {
-      for (const plan of plans) {
-        consumer.begin?.(plan);
-        readers.push(makeReader(plan, obj, consumer, {
-          counted,
-          stopped: () => stop.signal.aborted,
-          lost: (n) => {
-            summary.lost += n;
-            consumer.lost?.(plan, n);
-            log(`ecli: lost ${n} events (perf buffer of '${plan.map.name}' full)`);
-          },
-          timeoutMs: meta.poll_timeout_ms,
-          polled: consumer.polled && (() => consumer.polled!(plan)),
-          flush: () => out.flush(),
-        }));
-      }
+      for (const plan of plans) consumer.begin?.(plan);
       // The handler's start() runs before "attached" is announced: whatever it sets up (a
       // filter map, say) is in place before anyone relies on the run.
       await consumer.start?.();
@@ -298,17 +338,37 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
           n === 1 ? "" : "s"
         } attached, printing ${what}; Ctrl-C to stop`,
       );
-      const aborted = new Promise<void>((resolve) => {
-        if (stop.signal.aborted) resolve();
-        stop.signal.addEventListener("abort", () => resolve(), { once: true });
-      });
-      await Promise.race([aborted, ...readers.map((r) => r.run(stop.signal))]);
+      // One round of readers per attached period: pause ends a round, resume starts the next.
+      let resume: Resume | undefined;
+      while (!stop.signal.aborted) {
+        const round = AbortSignal.any([stop.signal, gate.round]);
+        const readers: Reader[] = [];
+        try {
+          for (const plan of plans) readers.push(makeReader(plan, obj, consumer, hooks(plan)));
+          if (resume) {
+            // Readers first: a perf buffer drops what is sent before its rings exist.
+            try {
+              obj.attach();
+              resume.resolve();
+            } catch (e) {
+              resume.reject(e as Error);
+              throw e;
+            }
+          }
+          await Promise.race([aborted(round), ...readers.map((r) => r.run(round))]);
+        } finally {
+          for (const r of readers) await r.close();
+          out.flush();
+          gate.roundEnded();
+        }
+        resume = await gate.waitResume(stop.signal);
+        if (!resume) break;
+      }
     } catch (e) {
       failure ??= e as Error;
     } finally {
       clearTimeout(timer);
       stop.abort();
-      for (const r of readers) await r.close();
       try {
         await consumer.finish?.();
       } catch (e) {
@@ -381,8 +441,25 @@ export async function runPackage(pkg: Package, opts: RunOptions = {}): Promise<R
     signalled = true;
     prog?.stop();
   };
+  // Ctrl-Z toggles pause and resume, as upstream's loader does, instead of stopping ecli.
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const onTstp = () => {
+    const p = prog;
+    if (!p) return;
+    const resume = p.paused;
+    (resume ? p.resume() : p.pause()).then(
+      () =>
+        log(
+          resume
+            ? `ecli: ${p.name}: resumed, programs attached again`
+            : `ecli: ${p.name}: paused, programs detached; Ctrl-Z again to resume`,
+        ),
+      (e) => log(`ecli: ${p.name}: cannot ${resume ? "resume" : "pause"}: ${e.message}`),
+    );
+  };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  process.on("SIGTSTP", onTstp);
   try {
     prog = startProgram(pkg, opts);
     if (signalled) prog.stop();
@@ -390,6 +467,7 @@ export async function runPackage(pkg: Package, opts: RunOptions = {}): Promise<R
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    process.off("SIGTSTP", onTstp);
   }
 }
 

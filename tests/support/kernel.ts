@@ -100,16 +100,25 @@ export async function trigger(
  * what that process loaded, whatever else runs on the machine.
  */
 export function bpfProgramIdsOf(pid: number): number[] {
+  return fdinfoIds(pid, "prog_id");
+}
+
+/** The distinct values of `field` (a number) in a process's /proc/PID/fdinfo files, sorted. */
+function fdinfoIds(pid: number, field: string): number[] {
   const ids = new Set<number>();
+  const re = new RegExp(`^${field}:\\s+(\\d+)$`, "m");
   for (const fd of Deno.readDirSync(`/proc/${pid}/fdinfo`)) {
     try {
-      const m = Deno.readTextFileSync(`/proc/${pid}/fdinfo/${fd.name}`).match(
-        /^prog_id:\s+(\d+)$/m,
-      );
+      const m = Deno.readTextFileSync(`/proc/${pid}/fdinfo/${fd.name}`).match(re);
       if (m) ids.add(Number(m[1]));
     } catch { /* fd closed meanwhile */ }
   }
   return [...ids].sort((a, b) => a - b);
+}
+
+/** Ids of the BPF links a process holds (its fds' `link_id` in /proc/PID/fdinfo). */
+export function bpfLinkIdsOf(pid: number): number[] {
+  return fdinfoIds(pid, "link_id");
 }
 
 /** Ids of every BPF program loaded in the kernel now. */
