@@ -2,6 +2,7 @@ import { programHandler, type ProgramType, ProgramTypeError } from "../source/mo
 import { type RunningProgram, startProgram } from "../run/mod.ts";
 import { TaskError } from "./errors.ts";
 import { LogOutput, type TaskLog } from "./log.ts";
+import { startWasmModule } from "../wasm/mod.ts";
 
 /** What a task runs: a started program that can pause, resume and stop. */
 export interface Runnable {
@@ -71,7 +72,35 @@ export function unsupportedSource(type: string): TaskSource {
   };
 }
 
+/**
+ * A wasm-bpf module as a task: the guest's argv is `extra_args`, its stdout and stderr lines go
+ * to the task's log as upstream's log types `stdout`/`stderr`; pause holds it at its next host
+ * call. A guest that traps or exits non-zero ends the task with that reason.
+ */
+export function wasmSource(): TaskSource {
+  return (bytes, ctx): Runnable => {
+    const run = startWasmModule(bytes, {
+      args: ["program.wasm", ...ctx.args],
+      onLine: (stream, line) => ctx.log.append(line, stream),
+    });
+    let paused = false;
+    return {
+      get paused() {
+        return paused;
+      },
+      pause: () => Promise.resolve(void (run.pause(), paused = true)),
+      resume: () => Promise.resolve(void (run.resume(), paused = false)),
+      stop: () => run.stop(),
+      done: run.done.then((r) => {
+        if (r.error && !r.stopped) throw new TaskError(`guest: ${r.error}`);
+        if (r.code !== 0 && !r.stopped) throw new TaskError(`guest exited with code ${r.code}`);
+        return r;
+      }),
+    };
+  };
+}
+
 /** Every `program_type` a request may name, and what runs each. */
 export function defaultSources(): Record<string, TaskSource> {
-  return { json: packageSource("json"), tar: packageSource("tar"), wasm: packageSource("wasm") };
+  return { json: packageSource("json"), tar: packageSource("tar"), wasm: wasmSource() };
 }

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { compileExample } from "../support/build.ts";
 import { cliCommand, ROOT, runCli, sleep } from "../support/cli.ts";
 import { compileForTest } from "../support/build.ts";
+import { guest } from "../wasm/guests.ts";
 import {
   bpfLinkIdsOf,
   bpfProgramIdsOf,
@@ -442,6 +443,54 @@ hostKernelTest(
     } finally {
       const end = await server.stop();
       assert.equal(end.code, 0, end.stderr);
+    }
+  },
+);
+
+hostKernelTest(
+  "ecli server: a wasm task logs the guest's stdout as upstream's log type",
+  async () => {
+    const wasm = Deno.readFileSync(await guest("bootstrap"));
+    const server = await startServer(["--port", "0"]);
+    try {
+      const started = await http(server, "POST", "/task", {
+        program_data_buf: unpadded(wasm),
+        program_type: "wasm",
+        program_name: "boot",
+        extra_args: [],
+        export_json: false,
+      });
+      assert.equal(started.status, 200, JSON.stringify(started.json));
+      const { id } = started.json as { id: number };
+      // The guest prints its header once attached; its lines arrive as the log's stdout.
+      const lines: { log: string; log_type: string }[] = [];
+      let cursor: number | undefined;
+      const readUntil = async (want: (l: { log: string }) => boolean) => {
+        for (const end = Date.now() + 20_000; Date.now() < end;) {
+          const hit = lines.find(want);
+          if (hit) return hit;
+          const got = await http(server, "POST", "/log", { id, log_cursor: cursor });
+          const entries = got.json as { cursor: number; log: { log: string; log_type: string } }[];
+          lines.push(...entries.map((e) => e.log));
+          if (entries.length) cursor = entries.at(-1)!.cursor + 1;
+          else await sleep(200);
+        }
+        throw new Error(`no such line in ${JSON.stringify(lines)}`);
+      };
+      const header = await readUntil((l) => l.log.startsWith("TIME     EVENT COMM"));
+      assert.equal(header.log_type, "stdout");
+      const { path, comm } = uniqueCopy("/bin/false", "srvwasm");
+      const { pid } = await trigger(path);
+      const seen = await readUntil((l) => l.log.includes(`EXIT  ${comm.padEnd(16)} ${pid}`));
+      assert.equal(seen.log_type, "stdout");
+      assert.match(seen.log, new RegExp(`EXIT  ${comm.padEnd(16)} ${pid} +\\d+ +\\[1\\]`));
+      const held = bpfProgramIdsOf(server.pid);
+      assert.equal((await http(server, "POST", "/stop", { id })).status, 200);
+      await until(() => bpfProgramIdsOf(server.pid).length === 0, 10_000);
+      const still = new Set(loadedProgramIds());
+      assert.deepEqual(held.filter((p) => still.has(p)), []);
+    } finally {
+      await server.stop();
     }
   },
 );
