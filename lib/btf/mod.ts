@@ -11,3 +11,5 @@ export * from "./type_name.ts";
 export * from "./datasec.ts";
 export * from "./object.ts";
 export * from "./c_header.ts";
+export * from "./ext.ts";
+export * from "./writer.ts";
