@@ -1,4 +1,11 @@
-import { type Btf, type BtfType, isComposite, isEnum, Kind } from "../../lib/btf/mod.ts";
+import {
+  type ArrayType,
+  type Btf,
+  type BtfType,
+  isComposite,
+  isEnum,
+  Kind,
+} from "../../lib/btf/mod.ts";
 
 /**
  * A CO-RE name without its flavour: `task_struct___v510` → `task_struct`. As libbpf's
@@ -72,10 +79,12 @@ export function fieldsCompatible(
       }
       case Kind.INT:
         return l.offset === 0 && (t as typeof l).offset === 0;
-      case Kind.ARRAY:
+      case Kind.ARRAY: {
+        const elem = (t as ArrayType).type;
         l = local.resolve(l.type);
-        t = target.resolve((t as typeof l).type);
+        t = target.resolve(elem);
         continue;
+      }
       default:
         return false;
     }
