@@ -24,6 +24,12 @@ Options:
   -l, --llvm-strip-bin <PATH>     strip DWARF with this llvm-strip (default: built in)
       --header-only               compile the header alone (export its types)
   -n, --no-generate-package-json  write only <name>.bpf.o and <name>.skel.json
+  -b, --btfgen                    also write package.tar with BTF tailored for each kernel
+                                  of the btfhub archive (for kernels without BTF)
+      --btfhub-archive <DIR>      btfhub-archive tree: <ID>/<VERSION_ID>/<arch>/<release>.btf
+                                  or .btf.tar.xz (default ~/.local/share/eunomia/btfhub-archive)
+      --btf-from <FILE>           tailor from this kernel BTF too (repeatable; ID/VER/ARCH/REL.btf=FILE,
+                                  a file in btfhub layout, or /sys/kernel/btf/vmlinux)
   -v, --verbose                   print the commands run
   -h, --help                      print this help
   -V, --version                   print the version`;
@@ -33,7 +39,8 @@ const ECLI_USAGE = `Usage: ecli <COMMAND> [ARGS]
 Commands:
   run [OPTIONS] <package> [PROGRAM FLAGS]       load, attach and print the package's events
   compile [OPTIONS] <prog.bpf.c> [<event.h>]   compile into a package (same as ecc)
-  info <package.json|package.yaml|URL|->       summarise a package: programs, maps, flags, events
+  info <package.json|package.yaml|package.tar|URL|->  summarise a package (programs, maps,
+                                               flags, events, kernels a package.tar covers)
 
 Options:
   -h, --help       print this help
@@ -61,6 +68,9 @@ async function eccMain(args: string[]): Promise<number> {
       "llvm-strip-bin": { type: "string", short: "l" },
       "header-only": { type: "boolean" },
       "no-generate-package-json": { type: "boolean", short: "n" },
+      btfgen: { type: "boolean", short: "b" },
+      "btfhub-archive": { type: "string" },
+      "btf-from": { type: "string", multiple: true },
       verbose: { type: "boolean", short: "v" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
@@ -86,14 +96,25 @@ async function eccMain(args: string[]): Promise<number> {
     llvmStrip: values["llvm-strip-bin"],
     headerOnly: values["header-only"],
     noPackage: values["no-generate-package-json"],
+    btfgen: values.btfgen,
+    btfhubArchive: values["btfhub-archive"],
+    btfFrom: values["btf-from"],
     log: verbose ? (l) => console.error(l) : undefined,
   });
   const out = result.files.package ?? result.files.skeleton;
   console.error(`ecc: wrote ${out} (object ${result.object.length} bytes)`);
+  if (result.files.tar) {
+    const k = result.btfgen ?? [];
+    const bytes = k.reduce((n, x) => n + x.bytes, 0);
+    console.error(
+      `ecc: wrote ${result.files.tar} (tailored BTF for ${k.length} kernels, ${bytes} bytes)`,
+    );
+  }
   return 0;
 }
 
-const RUN_USAGE = `Usage: ecli run [OPTIONS] <package.json|package.yaml|URL|-> [PROGRAM FLAGS]
+const RUN_USAGE =
+  `Usage: ecli run [OPTIONS] <package.json|package.yaml|package.tar|URL|-> [PROGRAM FLAGS]
 
 Loads the package into the kernel, attaches its programs and prints its events until Ctrl-C.
 Program flags come from the program's variables: 'ecli run <package> --help' lists them.
@@ -101,6 +122,8 @@ Program flags come from the program's variables: 'ecli run <package> --help' lis
 Options (before or after the package; '--' ends them):
   -j, --json            print one JSON object per event
       --verbose         show libbpf debug output and the verifier log
+      --btf <FILE>      kernel BTF for CO-RE (default: BTF_FILE_PATH, the kernel's own,
+                        then the matching file of a package.tar)
       --duration <S>    stop after S seconds
       --count <N>       stop after N events
       --handler <FILE>  hand events to FILE's default export (TypeScript, no build step)
@@ -115,6 +138,7 @@ interface RunArgs {
   pkg?: string;
   json: boolean;
   verbose: boolean;
+  btf?: string;
   duration?: number;
   count?: number;
   handler?: string;
@@ -157,6 +181,7 @@ function splitRunArgs(args: string[]): RunArgs {
     } else if (name === "--duration") r.duration = positiveNumber("--duration", value(), false);
     else if (name === "--count") r.count = positiveNumber("--count", value(), true);
     else if (name === "--handler") r.handler = required("--handler", value());
+    else if (name === "--btf") r.btf = required("--btf", value());
     else if (name === "--queue") r.queue = positiveNumber("--queue", value(), true);
     else if (name === "-e" || name === "--eval") r.evalCode = required(name, value());
     else if (name === "--on-error") {
@@ -197,6 +222,7 @@ async function runMain(args: string[]): Promise<number> {
     programArgs: r.programArgs,
     format,
     verbose: r.verbose,
+    btfPath: r.btf,
     durationMs: r.duration !== undefined ? r.duration * 1000 : undefined,
     count: r.count,
     log,

@@ -8,3 +8,5 @@
 export * from "./candidates.ts";
 export * from "./spec.ts";
 export * from "./tailor.ts";
+export * from "./archive.ts";
+export * from "./package_tar.ts";

@@ -1,6 +1,8 @@
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { decodePackage, type Package, parsePackageText } from "./codec.ts";
 import { PackageError } from "./errors.ts";
+import { isTarPackage } from "./tar.ts";
+import { readPackageTar } from "./tar_package.ts";
 
 /**
  * Reads a package from a file path, an http(s) URL, `-` (stdin), or an already parsed
@@ -8,6 +10,17 @@ import { PackageError } from "./errors.ts";
  */
 export async function loadPackage(source: string | Record<string, unknown>): Promise<Package> {
   if (typeof source !== "string") return decodePackage(source);
+  if (source !== "-" && !/^https?:\/\//.test(source)) {
+    const tar = readIfTar(source);
+    if (tar) {
+      try {
+        return await readPackageTar(tar);
+      } catch (e) {
+        if (e instanceof PackageError) throw new PackageError(`${source}: ${e.message}`, e.path);
+        throw e;
+      }
+    }
+  }
   let text: string;
   if (/^https?:\/\//.test(source)) {
     let res: Response;
@@ -34,4 +47,22 @@ export async function loadPackage(source: string | Record<string, unknown>): Pro
     if (e instanceof PackageError) throw new PackageError(`${source}: ${e.message}`, e.path);
     throw e;
   }
+}
+
+/** The file's bytes when it is a tar package (by `.tar` name or ustar magic), else undefined. */
+function readIfTar(path: string): Uint8Array | undefined {
+  const head = new Uint8Array(512);
+  let n = 0;
+  try {
+    const fd = openSync(path, "r");
+    try {
+      n = readSync(fd, head, 0, 512, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined; // the text path below reports the error
+  }
+  if (!isTarPackage(path, head.subarray(0, n))) return undefined;
+  return new Uint8Array(readFileSync(path));
 }

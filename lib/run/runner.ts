@@ -51,6 +51,8 @@ export interface StartOptions {
   format?: OutputFormat;
   /** libbpf debug output and the verifier log. */
   verbose?: boolean;
+  /** Kernel BTF file for CO-RE (`--btf`); default `BTF_FILE_PATH`, the kernel's, the package's. */
+  btfPath?: string;
   /** Stop after this many ms. */
   durationMs?: number;
   /** Stop after this many events (records, or sampling rounds of a sampled map). */
@@ -186,7 +188,7 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
   const args = decodeArgs(flags, images, btf, sections);
   const libbpfLog: LogSink = (level, line) =>
     log(`libbpf: ${level === "warn" ? "warning: " : ""}${line}`);
-  const obj = BpfObject.open(pkg, { log: libbpfLog, verbose });
+  const obj = BpfObject.open(pkg, { log: libbpfLog, verbose, btfPath: opts.btfPath });
   const stop = new AbortController();
   let failure: Error | undefined;
   const halt = (error?: Error) => {
