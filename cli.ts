@@ -107,7 +107,9 @@ async function eccMain(args: string[]): Promise<number> {
     const k = result.btfgen ?? [];
     const bytes = k.reduce((n, x) => n + x.bytes, 0);
     console.error(
-      `ecc: wrote ${result.files.tar} (tailored BTF for ${k.length} kernels, ${bytes} bytes)`,
+      `ecc: wrote ${result.files.tar} (tailored BTF for ${k.length} kernel${
+        k.length === 1 ? "" : "s"
+      }, ${bytes} bytes)`,
     );
   }
   return 0;
