@@ -13,6 +13,8 @@ import { buildBtfArchive, cachedKernels } from "../vm/btf_archive.ts";
 
 const work = mkdtempSync(join(tmpdir(), "ecli-btfgen-cli-"));
 const EX = `${ROOT}/examples/procsnoop`;
+/** `ecli compile` of procsnoop with its event header. */
+const ECC = ["compile", `${EX}/procsnoop.bpf.c`, `${EX}/procsnoop.h`];
 const HAS_BTF = (() => {
   try {
     return readFileSync("/sys/kernel/btf/vmlinux").length > 0;
@@ -28,16 +30,7 @@ function btfgenPackage() {
     const archive = join(work, "archive");
     const keys = buildBtfArchive(archive, cachedKernels().slice(0, 1));
     const out = join(work, "out");
-    const r = await runCli([
-      "compile",
-      `${EX}/procsnoop.bpf.c`,
-      `${EX}/procsnoop.h`,
-      "-o",
-      out,
-      "--btfgen",
-      "--btfhub-archive",
-      archive,
-    ]);
+    const r = await runCli([...ECC, "-o", out, "--btfgen", "--btfhub-archive", archive]);
     assert.equal(r.code, 0, r.stderr);
     return { dir: archive, out, keys, stderr: r.stderr };
   })();
@@ -96,9 +89,7 @@ Deno.test({
   async fn() {
     const out = join(work, "from");
     const r = await runCli([
-      "compile",
-      `${EX}/procsnoop.bpf.c`,
-      `${EX}/procsnoop.h`,
+      ...ECC,
       "-o",
       out,
       "--btf-from",
