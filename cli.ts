@@ -115,8 +115,7 @@ async function eccMain(args: string[]): Promise<number> {
   return 0;
 }
 
-const RUN_USAGE =
-  `Usage: ecli run [OPTIONS] <package.json|package.yaml|package.tar|URL|-> [PROGRAM FLAGS]
+const RUN_USAGE = `Usage: ecli run [OPTIONS] <package.json|package.yaml|URL|-> [PROGRAM FLAGS]
 
 Loads the package into the kernel, attaches its programs and prints its events until Ctrl-C.
 Program flags come from the program's variables: 'ecli run <package> --help' lists them.
@@ -125,7 +124,7 @@ Options (before or after the package; '--' ends them):
   -j, --json            print one JSON object per event
       --verbose         show libbpf debug output and the verifier log
       --btf <FILE>      kernel BTF for CO-RE (default: BTF_FILE_PATH, the kernel's own,
-                        then the matching file of a package.tar)
+                        then the matching file of a package.tar from ecc --btfgen)
       --duration <S>    stop after S seconds
       --count <N>       stop after N events
       --handler <FILE>  hand events to FILE's default export (TypeScript, no build step)
