@@ -12,6 +12,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 have clang || apt_missing+=(clang)
 have llvm-strip || apt_missing+=(llvm)
 have bpftool || apt_missing+=(bpftool)
+have xz || apt_missing+=(xz-utils)
 [ -e /usr/include/bpf/bpf_helpers.h ] || apt_missing+=(libbpf-dev)
 ldconfig -p 2>/dev/null | grep -q 'libbpf\.so\.1 ' || apt_missing+=(libbpf1)
 [ -e /usr/include/asm-generic/types.h ] || apt_missing+=(linux-libc-dev)
