@@ -61,11 +61,12 @@ Deno.test({
       JSON.parse(new TextDecoder().decode(tar.at(-2)!.data)),
       JSON.parse(readFileSync(join(out, "package.json"), "utf8")),
     );
+    const kernels = `${keys.length} kernel${keys.length === 1 ? "" : "s"}`;
     const total = tar.slice(0, -2).reduce((n, e) => n + e.data.length, 0);
     assert.match(
       stderr,
       new RegExp(
-        `ecc: wrote ${out}/package.tar \\(tailored BTF for ${keys.length} kernels, ${total} bytes\\)\n$`,
+        `ecc: wrote ${out}/package.tar \\(tailored BTF for ${kernels}, ${total} bytes\\)\n$`,
       ),
     );
     // GNU tar agrees on the entries.
@@ -74,7 +75,7 @@ Deno.test({
     const info = await runCli(["info", join(out, "package.tar")]);
     assert.equal(info.code, 0, info.stderr);
     const lines = info.stdout.split("\n");
-    const at = lines.indexOf(`  tailored BTF for ${keys.length} kernels:`);
+    const at = lines.indexOf(`  tailored BTF for ${kernels}:`);
     assert.ok(at > 0, info.stdout);
     assert.deepEqual(
       lines.slice(at + 1).filter((l) => l).map((l) => l.trim().split(/\s+/)[0]),
