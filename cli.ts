@@ -30,6 +30,12 @@ Options:
   -w, --wasm-header               also write <name>.wasm.h: the event structs for a wasm32 guest
   -n, --no-generate-package-json  write only <name>.bpf.o and <name>.skel.json
   -s, --standalone                also write <name>.out: a standalone tool (see ecli bundle)
+  -b, --btfgen                    also write package.tar with BTF tailored for each kernel
+                                  of the btfhub archive (for kernels without BTF)
+      --btfhub-archive <DIR>      btfhub-archive tree: <ID>/<VERSION_ID>/<arch>/<release>.btf
+                                  or .btf.tar.xz (default ~/.local/share/eunomia/btfhub-archive)
+      --btf-from <FILE>           tailor from this kernel BTF too (repeatable; ID/VER/ARCH/REL.btf=FILE,
+                                  a file in btfhub layout, or /sys/kernel/btf/vmlinux)
   -v, --verbose                   print the commands run
   -h, --help                      print this help
   -V, --version                   print the version`;
@@ -39,7 +45,8 @@ const ECLI_USAGE = `Usage: ecli <COMMAND> [ARGS]
 Commands:
   run [OPTIONS] <package> [PROGRAM FLAGS]       load, attach and print the package's events
   compile [OPTIONS] <prog.bpf.c> [<event.h>]   compile into a package (same as ecc)
-  info <package.json|package.yaml|URL|->       summarise a package: programs, maps, flags, events
+  info <package.json|package.yaml|package.tar|URL|->  summarise a package (programs, maps,
+                                               flags, events, kernels a package.tar covers)
   bundle <package|script.ts> [--handler F] [-o TOOL]  make a standalone tool: this executable + the package
   <script.ts> [FLAGS]                          run a one-file script (BPF C in bpf\`...\` + its handler)
   types <script.ts>                            write <script>.d.ts beside it: its event types and bpf\`\`
@@ -80,6 +87,9 @@ async function eccMain(args: string[]): Promise<number> {
       "wasm-header": { type: "boolean", short: "w" },
       "no-generate-package-json": { type: "boolean", short: "n" },
       standalone: { type: "boolean", short: "s" },
+      btfgen: { type: "boolean", short: "b" },
+      "btfhub-archive": { type: "string" },
+      "btf-from": { type: "string", multiple: true },
       verbose: { type: "boolean", short: "v" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
@@ -109,13 +119,27 @@ async function eccMain(args: string[]): Promise<number> {
     headerOnly: values["header-only"],
     noPackage: values["no-generate-package-json"],
     wasmHeader: values["wasm-header"],
+    btfgen: values.btfgen,
+    btfhubArchive: values["btfhub-archive"],
+    btfFrom: values["btf-from"],
     log: verbose ? (l) => console.error(l) : undefined,
   });
   const out = result.files.package ?? result.files.skeleton;
   console.error(`ecc: wrote ${out} (object ${result.object.length} bytes)`);
+  if (result.files.tar) {
+    const k = result.btfgen ?? [];
+    const bytes = k.reduce((n, x) => n + x.bytes, 0);
+    console.error(
+      `ecc: wrote ${result.files.tar} (tailored BTF for ${k.length} kernel${
+        k.length === 1 ? "" : "s"
+      }, ${bytes} bytes)`,
+    );
+  }
   if (values.standalone) {
     const name = basename(positionals[0]).split(".")[0];
-    await writeTool({ package: out, output: join(dirname(out), `${name}.out`) }, "ecc");
+    // With tailored BTF, the tool carries the tar: it then runs on kernels without BTF too.
+    const pkgFile = result.files.tar ?? out;
+    await writeTool({ package: pkgFile, output: join(dirname(out), `${name}.out`) }, "ecc");
   }
   return 0;
 }
@@ -260,6 +284,8 @@ Program flags come from the program's variables: 'ecli run <package> --help' lis
 Options (before or after the package; '--' ends them):
   -j, --json            print one JSON object per event
       --verbose         show libbpf debug output and the verifier log
+      --btf <FILE>      kernel BTF for CO-RE (default: BTF_FILE_PATH, the kernel's own,
+                        then the matching file of a package.tar from ecc --btfgen)
       --duration <S>    stop after S seconds
       --count <N>       stop after N events
       --handler <FILE>  hand events to FILE's default export (TypeScript, no build step)
@@ -302,6 +328,7 @@ interface RunArgs {
   pkg?: string;
   json: boolean;
   verbose: boolean;
+  btf?: string;
   duration?: number;
   count?: number;
   handler?: string;
@@ -375,6 +402,7 @@ function splitRunArgs(args: string[], packageGiven = false): RunArgs {
     } else if (name === "--duration") r.duration = positiveNumber("--duration", value(), false);
     else if (name === "--count") r.count = positiveNumber("--count", value(), true);
     else if (name === "--handler") r.handler = required("--handler", value());
+    else if (name === "--btf") r.btf = required("--btf", value());
     else if (name === "--queue") r.queue = positiveNumber("--queue", value(), true);
     else if (name === "-e" || name === "--eval") r.evalCode = required(name, value());
     else if (name === "--filter") r.filter = required(name, value());
@@ -515,6 +543,7 @@ async function runMain(args: string[], tool?: ToolRun): Promise<number> {
     programArgs: r.programArgs,
     format,
     verbose: r.verbose,
+    btfPath: r.btf,
     durationMs: r.duration !== undefined ? r.duration * 1000 : undefined,
     count: r.count,
     attach: r.attach,

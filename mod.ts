@@ -22,6 +22,7 @@
  */
 export { compile, type CompileOptions, type CompileResult } from "./compile/mod.ts";
 export { CompileError } from "./compile/mod.ts";
+export { buildPackageTar, tailorBtf, type TailoredBtf } from "./compile/btfgen/mod.ts";
 export {
   decodePackage,
   decodePackageText,

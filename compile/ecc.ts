@@ -10,6 +10,13 @@ import { renderDts } from "./dts.ts";
 import { CompileError } from "./errors.ts";
 import { dummyDeclarations, exportStructNames, exportTypes } from "./export_types.ts";
 import { includeRoot } from "./headers.ts";
+import {
+  btfhubKernels,
+  buildPackageTar,
+  defaultBtfhubArchive,
+  kernelFromArg,
+  type PackageTarResult,
+} from "./btfgen/mod.ts";
 import { buildSkeleton, objectNameFromFile, type Skeleton } from "./skeleton.ts";
 import { runTool, systemIncludeDirs, targetArch } from "./toolchain.ts";
 import { vmlinuxHeader } from "./vmlinux.ts";
@@ -44,6 +51,12 @@ export interface CompileOptions {
   wasmHeader?: boolean;
   /** Called with each command line and progress line (ecc `-v`). */
   log?: (line: string) => void;
+  /** Also write `package.tar` with tailored BTF from `btfhubArchive` (ecc `--btfgen`). */
+  btfgen?: boolean;
+  /** btfhub-archive tree for `btfgen` (default `defaultBtfhubArchive()`). */
+  btfhubArchive?: string;
+  /** Kernel BTF files to tailor from (ecc `--btf-from`; see `kernelFromArg`); implies a tar. */
+  btfFrom?: string[];
 }
 
 /** What `compile` produced. */
@@ -53,7 +66,16 @@ export interface CompileResult {
   /** The stripped ELF object. */
   object: Uint8Array;
   /** Paths written, by role. */
-  files: { object: string; skeleton: string; types: string; package?: string; wasmHeader?: string };
+  files: {
+    object: string;
+    skeleton: string;
+    types: string;
+    package?: string;
+    wasmHeader?: string;
+    tar?: string;
+  };
+  /** Per-kernel sizes of the tailored BTF in `package.tar`, when one was written. */
+  btfgen?: PackageTarResult["kernels"];
 }
 
 /** Object name of a source: its file name up to the first `.` (`bootstrap.bpf.c` → `bootstrap`). */
@@ -235,5 +257,24 @@ export async function compile(
     files.package = join(outDir, `package.${format}`);
     writeFileSync(files.package, await serialize(encodePackage(object, meta)));
   }
-  return { meta, object, files };
+  let btfgen: PackageTarResult["kernels"] | undefined;
+  if (opts.btfgen || opts.btfFrom?.length) {
+    const kernels = [
+      ...(opts.btfgen ? btfhubKernels(opts.btfhubArchive ?? defaultBtfhubArchive()) : []),
+      ...(opts.btfFrom ?? []).map(kernelFromArg),
+    ];
+    const start = performance.now();
+    const json = new TextEncoder().encode(await serializeJson(encodePackage(object, meta)));
+    const r = buildPackageTar(json, { name: stem, data: object }, kernels);
+    files.tar = join(outDir, "package.tar");
+    writeFileSync(files.tar, r.tar);
+    btfgen = r.kernels;
+    for (const k of r.kernels) {
+      log(
+        `btfgen: ${k.key}: ${k.fullBytes} -> ${k.bytes} bytes (${k.resolved}/${k.total} relocations)`,
+      );
+    }
+    log(`btfgen: ${r.kernels.length} kernels in ${(performance.now() - start).toFixed(0)} ms`);
+  }
+  return { meta, object, files, btfgen };
 }

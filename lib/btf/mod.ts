@@ -12,3 +12,5 @@ export * from "./datasec.ts";
 export * from "./object.ts";
 export * from "./c_header.ts";
 export * from "./wasm_header.ts";
+export * from "./ext.ts";
+export * from "./writer.ts";

@@ -21,3 +21,16 @@ export function readBpfObject(bytes: Uint8Array): BpfObjectFile {
   fixupDatasecs(btf, elf);
   return { elf, btf };
 }
+
+/**
+ * The raw BTF of a kernel BTF file: the bytes themselves for raw BTF
+ * (`/sys/kernel/btf/vmlinux`, btfhub's `.btf`), the `.BTF` section for an ELF (a vmlinux).
+ */
+export function rawKernelBtf(bytes: Uint8Array, what = "kernel BTF"): Uint8Array {
+  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
+    return bytes;
+  }
+  const sec = parseElf(bytes).sections.find((s) => s.name === ".BTF");
+  if (!sec) throw new BtfError(`${what}: the ELF file has no .BTF section`);
+  return sec.data;
+}

@@ -1,5 +1,16 @@
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
+import { archiveKey, type BtfArchive, systemIdentity } from "../package/mod.ts";
 import { LoaderError } from "./errors.ts";
 
 /** Where the running kernel publishes its BTF. */
@@ -61,4 +72,46 @@ export function kernelBtfPath(explicit?: string): string | undefined {
   }
   if (!looksLikeBtf(path)) throw new LoaderError(`${what}: not a BTF or ELF file`);
   return path;
+}
+
+/** The BTF file libbpf gets, and the temporary copy to delete once the object is loaded. */
+export interface KernelBtfChoice {
+  /** `btf_custom_path`; undefined lets libbpf use the running kernel's BTF. */
+  path?: string;
+  /** Set when `path` is a temporary file written from a package's BTF archive. */
+  cleanup?: () => void;
+  /** Which archive file was chosen (`debian/12/x86_64/6.1.0-57-amd64.btf`), if any. */
+  archiveKey?: string;
+}
+
+/**
+ * `kernelBtfPath` for a package that may carry tailored BTF (`package.tar`): `explicit`
+ * (`--btf`), else `BTF_FILE_PATH`, else the running kernel's own BTF when it has one, else the
+ * archive's file for this system (written to a temporary file, as libbpf reads a path). No
+ * file for this kernel is a `LoaderError` naming the kernel release and what the archive holds.
+ */
+export function chooseKernelBtf(explicit?: string, archive?: BtfArchive): KernelBtfChoice {
+  if (explicit !== undefined || env("BTF_FILE_PATH") !== undefined || !archive) {
+    return { path: kernelBtfPath(explicit) };
+  }
+  try {
+    statSync(VMLINUX_BTF);
+    return {};
+  } catch { /* no kernel BTF: the archive decides */ }
+  const system = systemIdentity();
+  const hit = archive.select(system);
+  if (!hit) {
+    throw new LoaderError(
+      `kernel ${system.release} has no BTF (${VMLINUX_BTF} is missing) and the package has none ` +
+        `for ${archiveKey(system)} (it holds ${archive.summary()}); set BTF_FILE_PATH or --btf`,
+    );
+  }
+  const dir = mkdtempSync(join(tmpdir(), "ecli-btf-"));
+  const path = join(dir, "vmlinux.btf");
+  writeFileSync(path, hit.bytes);
+  return {
+    path,
+    archiveKey: hit.key,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

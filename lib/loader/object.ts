@@ -14,7 +14,7 @@ import {
   writeVariable,
 } from "./data_section.ts";
 import { LoaderError, strerror } from "./errors.ts";
-import { kernelBtfPath } from "./kernel_btf.ts";
+import { chooseKernelBtf } from "./kernel_btf.ts";
 import { LibbpfLog, type LogSink } from "./libbpf_log.ts";
 import { loadFailure } from "./load_error.ts";
 
@@ -62,6 +62,8 @@ export class BpfObject {
   #attachments: Attachment[] = [];
   #log: LibbpfLog;
   #file?: BpfObjectFile;
+  /** Deletes the temporary kernel BTF file (libbpf reads it during load). */
+  #btfCleanup?: () => void;
 
   private constructor(pkg: Package, ptr: Pointer, log: LibbpfLog) {
     this.name = pkg.meta.bpf_skel.obj_name;
@@ -73,7 +75,11 @@ export class BpfObject {
   /** Opens the package's object in libbpf (nothing reaches the kernel yet). */
   static open(pkg: Package, opts: OpenOptions = {}): BpfObject {
     const log = new LibbpfLog(opts.log, opts.verbose ?? false);
-    const btfCustomPath = kernelBtfPath(opts.btfPath);
+    const btf = chooseKernelBtf(opts.btfPath, pkg.btfArchive);
+    if (btf.archiveKey && opts.verbose) {
+      log.sink?.("info", `kernel BTF from the package: ${btf.archiveKey}`);
+    }
+    const btfCustomPath = btf.path;
     const name = pkg.meta.bpf_skel.obj_name;
     const backend = ffi();
     const { opts: o, keep } = objectOpenOpts(backend.memory, { objectName: name, btfCustomPath });
@@ -85,6 +91,7 @@ export class BpfObject {
     }, (p) => p === null);
     keep.length; // keeps the strings `o` points to alive through the call
     if (ptr === null) {
+      btf.cleanup?.();
       const why = log.warnings()[0];
       throw new LoaderError(
         `Failed to open BPF object '${name}': ${strerror(err)}${why ? ` [libbpf: ${why}]` : ""}`,
@@ -92,7 +99,9 @@ export class BpfObject {
         err,
       );
     }
-    return new BpfObject(pkg, ptr, log);
+    const obj = new BpfObject(pkg, ptr, log);
+    obj.#btfCleanup = btf.cleanup;
+    return obj;
   }
 
   /** Where the object is in its life. */
@@ -184,6 +193,7 @@ export class BpfObject {
   load(): void {
     this.#require("opened");
     const r = this.#log.run(() => ffi().libbpf.bpf_object__load(this.#ptr), (r) => r < 0);
+    this.#dropBtf();
     if (r < 0) {
       const e = loadFailure(this.name, r, this.#log, (name) => this.#sectionOf(name));
       this.close();
@@ -303,6 +313,7 @@ export class BpfObject {
    * throws: detach problems are returned (and logged as warnings).
    */
   close(): string[] {
+    this.#dropBtf();
     if (this.#state === "closed") return [];
     const problems = this.#detachAll();
     const ptr = this.#ptr;
@@ -311,6 +322,11 @@ export class BpfObject {
     this.#log.run(() => ffi().libbpf.bpf_object__close(ptr), () => false);
     for (const p of problems) this.#log.sink?.("warn", p);
     return problems;
+  }
+
+  #dropBtf(): void {
+    this.#btfCleanup?.();
+    this.#btfCleanup = undefined;
   }
 
   /** `using obj = …` closes it at scope end. */

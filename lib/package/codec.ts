@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 import { inflateSync } from "node:zlib";
 import type { z } from "zod";
+import type { BtfArchive } from "./btf_archive.ts";
 import { PackageError } from "./errors.ts";
 import { type Meta, MetaSchema, PackageSchema } from "./schema.ts";
 
@@ -10,6 +11,8 @@ export interface Package {
   object: Uint8Array;
   /** Metadata with upstream's defaults applied. */
   meta: Meta;
+  /** Tailored kernel BTF that came with it (`package.tar`), for kernels without BTF. */
+  btfArchive?: BtfArchive;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { decodePackage, type Package, parsePackageText } from "./codec.ts";
 import { PackageError } from "./errors.ts";
+import { isTarPackage } from "./tar.ts";
+import { readPackageTar } from "./tar_package.ts";
 
 /** Reads the bytes of a file path, an http(s) URL, or `-` (stdin); one-line errors. */
 export async function readSource(source: string): Promise<Uint8Array> {
@@ -43,7 +45,19 @@ export async function decodePackageText(
  */
 export async function loadPackage(source: string | Record<string, unknown>): Promise<Package> {
   if (typeof source !== "string") return decodePackage(source);
-  const text = new TextDecoder().decode(await readSource(source));
+  const bytes = await readSource(source);
+  if (isTarPackage(source, bytes.subarray(0, 512))) return await decodePackageTar(bytes, source);
+  const text = new TextDecoder().decode(bytes);
   const format = /\.ya?ml$/.test(source) ? "yaml" : /\.json$/.test(source) ? "json" : undefined;
   return await decodePackageText(text, source, format);
+}
+
+/** Decodes a `package.tar` (package.json, the object, tailored BTF); errors name `source`. */
+export async function decodePackageTar(bytes: Uint8Array, source: string): Promise<Package> {
+  try {
+    return await readPackageTar(bytes);
+  } catch (e) {
+    if (e instanceof PackageError) throw new PackageError(`${source}: ${e.message}`, e.path);
+    throw e;
+  }
 }

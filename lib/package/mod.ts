@@ -9,3 +9,6 @@ export * from "./codec.ts";
 export * from "./encode.ts";
 export * from "./summary.ts";
 export * from "./load.ts";
+export * from "./tar.ts";
+export * from "./btf_archive.ts";
+export * from "./tar_package.ts";

@@ -51,6 +51,13 @@ export function describePackage(pkg: Package, source = "package"): string {
       }
     }
   }
+  if (pkg.btfArchive) {
+    const kernels = pkg.btfArchive.kernels();
+    lines.push(`  tailored BTF for ${kernels.length} kernel${kernels.length === 1 ? "" : "s"}:`);
+    for (const k of kernels) {
+      lines.push(`    ${k.padEnd(48)} ${pkg.btfArchive.files.get(k)!.length} bytes`);
+    }
+  }
   return lines.join("\n");
 }
 

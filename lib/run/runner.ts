@@ -65,7 +65,7 @@ export interface StartOptions {
   format?: OutputFormat;
   /** libbpf debug output and the verifier log. */
   verbose?: boolean;
-  /** Kernel BTF file for CO-RE (default: the running kernel's). */
+  /** Kernel BTF file for CO-RE (`--btf`); default `BTF_FILE_PATH`, the kernel's, the package's. */
   btfPath?: string;
   /** Stop after this many ms. */
   durationMs?: number;

@@ -1,4 +1,9 @@
-import { decodePackageText, describePackage, type Package } from "../package/mod.ts";
+import {
+  decodePackageTar,
+  decodePackageText,
+  describePackage,
+  type Package,
+} from "../package/mod.ts";
 import { type ProgramType, ProgramTypeError } from "./program_type.ts";
 import type { ProgramSource } from "./read.ts";
 
@@ -25,9 +30,18 @@ const textPackage = (format: "json" | "yaml"): ProgramHandler => ({
   },
 });
 
+/** `package.tar`: the package with tailored BTF for kernels without their own. */
+const tarPackage: ProgramHandler = {
+  toPackage: (p) => decodePackageTar(p.bytes, p.source),
+  async describe(p) {
+    return describePackage(await decodePackageTar(p.bytes, p.source), p.source);
+  },
+};
+
 const handlers = new Map<ProgramType, ProgramHandler>([
   ["json", textPackage("json")],
   ["yaml", textPackage("yaml")],
+  ["tar", tarPackage],
 ]);
 
 /** Plugs in (or replaces) the handler of a program type: the tar and wasm runners go here. */

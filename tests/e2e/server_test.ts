@@ -398,12 +398,12 @@ hostKernelTest(
             /^Failed to start task: .*'bad'/,
           ],
           [
-            "tar not here yet",
+            "an empty package.tar",
             "/task",
             { program_data_buf: "", program_type: "tar" },
             undefined,
             400,
-            /^program_type tar is not supported yet$/,
+            /^program_data_buf: truncated tar: 0 bytes is not a whole number of 512-byte blocks$/,
           ],
           [
             "too large",

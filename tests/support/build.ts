@@ -19,7 +19,7 @@ import { basename, dirname, join } from "node:path";
 import { compile, type CompileOptions, type CompileResult } from "../../compile/mod.ts";
 import { ROOT } from "./cli.ts";
 
-const ROLES = ["object", "skeleton", "types", "package"] as const;
+const ROLES = ["object", "skeleton", "types", "package", "tar"] as const;
 
 async function cacheKey(opts: CompileOptions): Promise<string> {
   const dir = dirname(opts.source);
@@ -33,6 +33,9 @@ async function cacheKey(opts: CompileOptions): Promise<string> {
     opts.noPackage ?? false,
     opts.clang ?? null,
     opts.llvmStrip ?? null,
+    // The archive is keyed by path: the matrix builds a fresh one per run.
+    opts.btfgen ? opts.btfhubArchive ?? null : null,
+    opts.btfFrom ?? [],
   ];
   for (const f of readdirSync(dir).sort()) {
     if (f.endsWith(".h")) parts.push(f, readFileSync(join(dir, f), "latin1"));

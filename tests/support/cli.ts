@@ -92,7 +92,7 @@ export function startRun(args: string[], env?: Record<string, string>): Backgrou
 export function startFollowed(
   bin: string,
   argv: string[],
-  opts: { cwd: string; env?: Record<string, string>; clearEnv?: boolean },
+  opts: { cwd: string; env?: Record<string, string>; clearEnv?: boolean; attachMs?: number },
 ): BackgroundRun {
   const child = new Deno.Command(bin, {
     args: argv,
@@ -128,7 +128,11 @@ export function startFollowed(
     onFailed(new Error(`ecli run exited (${status.code}) before attaching:\n${err}`));
     return { code: status.code, stdout: out, stderr: err };
   })();
-  const timer = setTimeout(() => onFailed(new Error(`not attached after 30 s:\n${err}`)), 30_000);
+  const attachMs = opts.attachMs ?? 30_000;
+  const timer = setTimeout(
+    () => onFailed(new Error(`not attached after ${attachMs / 1000} s:\n${err}`)),
+    attachMs,
+  );
   attached.finally(() => clearTimeout(timer)).catch(() => {});
   return {
     pid: child.pid,

@@ -20,13 +20,16 @@ import {
   BOOKWORM_6_1,
   BULLSEYE_5_10,
   cacheRoot,
+  ensureHostTools,
   type KernelSpec,
+  prepareKernel,
   SID_7,
   TRIXIE_6_12,
 } from "./kernel.ts";
 import { parseJunit, type TestOutcome } from "./junit.ts";
 import { GUEST_JOB_DIR, reachedCommand, runInVm, type VmResult } from "./qemu.ts";
 import { kernelSuiteFiles } from "./suite.ts";
+import { buildBtfArchive } from "./btf_archive.ts";
 
 /** Kernels of the matrix: Debian 5.10 / 6.1 / 6.12 / sid's 7.x (see kernel.ts). */
 export const KERNELS: KernelSpec[] = [BULLSEYE_5_10, BOOKWORM_6_1, TRIXIE_6_12, SID_7];
@@ -160,6 +163,14 @@ if (import.meta.main) {
     ECLI_TEST_BUILD_CACHE: buildCache,
   };
   if (existsSync(denoDir)) env.DENO_DIR = denoDir;
+  // A btfhub-layout archive of the kernels about to boot (and the host's), for the tailored
+  // BTF tests: built before the host run, which makes package.tar files the guests load.
+  await ensureHostTools();
+  const archive = join(buildCache, "btfhub-archive");
+  const prepared = await Promise.all(kernels.map((k) => prepareKernel(k)));
+  const vmlinux = prepared.filter((k) => k.image.endsWith("/vmlinux"));
+  buildBtfArchive(archive, vmlinux.map((k) => ({ release: k.release, btfFile: k.image })));
+  env.ECLI_TEST_BTF_ARCHIVE = archive;
   const started = performance.now();
   const columns: Column[] = [];
   try {
