@@ -124,6 +124,8 @@ hostKernelTest(
       const full = parseBtf(rawKernelBtf(new Uint8Array(readFileSync(k.btfFile))));
       for (const { name, pkg } of objs) {
         const relos = objectRelocations(pkg.object);
+        // Examples that read no kernel struct (profile: stack ids) have nothing to tailor.
+        if (relos.relos.length === 0 && name !== "core_kinds") continue;
         assert.ok(relos.relos.length > 0, `${name} has CO-RE relocations`);
         const ours = tailorBtf(full, [relos]);
         assert.deepEqual(
@@ -172,7 +174,9 @@ hostKernelTest(
   "btfgen: bpftool dumps and libbpf relocates with our BTF exactly as with the full BTF",
   async () => {
     for (const { name, pkg } of await allObjects()) {
-      const t = tailorBtf(new Uint8Array(readFileSync(VMLINUX)), [objectRelocations(pkg.object)]);
+      const relos = objectRelocations(pkg.object);
+      if (relos.relos.length === 0) continue; // nothing to tailor (profile reads no kernel struct)
+      const t = tailorBtf(new Uint8Array(readFileSync(VMLINUX)), [relos]);
       const file = join(work, `${name}.btf`);
       writeFileSync(file, t.bytes);
       const dump = spawnSync("bpftool", ["btf", "dump", "file", file], { encoding: "utf8" });

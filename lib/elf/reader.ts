@@ -11,7 +11,7 @@ export interface Section {
   type: number;
   /** `sh_flags` as a number (BPF objects use only the low bits). */
   flags: number;
-  /** `sh_addr`: the address in memory (0 for sections that are not loaded). */
+  /** `sh_addr`: the address in memory (0 for sections that are not loaded; exact below 2^53). */
   addr: number;
   /** File offset of the contents. */
   offset: number;
@@ -126,7 +126,9 @@ export function parseElf(bytes: Uint8Array): ElfFile {
       nameOff: view.getUint32(h, true),
       type: shType,
       flags: u64(view, h + 8, `section ${i} flags`),
-      addr: u64(view, h + 16, `section ${i} address`),
+      // Kernel images load above 2^53 (0xffffffff8…): not an offset into the file, so it is
+      // kept as the nearest number rather than refused (user-space addresses stay exact).
+      addr: Number(view.getBigUint64(h + 16, true)),
       offset,
       size,
       link: view.getUint32(h + 40, true),

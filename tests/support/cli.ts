@@ -128,7 +128,8 @@ export function startFollowed(
     onFailed(new Error(`ecli run exited (${status.code}) before attaching:\n${err}`));
     return { code: status.code, stdout: out, stderr: err };
   })();
-  const attachMs = opts.attachMs ?? 30_000;
+  // Generous: in a qemu TCG guest on a busy 2-core host a start can take a minute.
+  const attachMs = opts.attachMs ?? 120_000;
   const timer = setTimeout(
     () => onFailed(new Error(`not attached after ${attachMs / 1000} s:\n${err}`)),
     attachMs,
