@@ -92,10 +92,10 @@ Deno.test("schema violations name the field path", () => {
     ...good,
     meta: { ...META, bpf_skel: { ...META.bpf_skel, ...patch } },
   });
-  rejects({ meta: META }, "bpf_object: Invalid input: expected string, received undefined");
+  rejects({ meta: META }, "bpf_object: missing (expected string)");
   rejects(
     withSkel({ maps: [{ name: "rb" }] }),
-    "meta.bpf_skel.maps[0].ident: Invalid input: expected string, received undefined",
+    "meta.bpf_skel.maps[0].ident: missing (expected string)",
   );
   rejects(
     withSkel({ progs: [{ name: "p", attach: "tp/x", link: "yes" }] }),
@@ -118,4 +118,23 @@ Deno.test("schema violations name the field path", () => {
 Deno.test("parsePackageText names the format that failed", async () => {
   await assert.rejects(() => parsePackageText("{not json"), /^PackageError: not valid JSON: /);
   await assert.rejects(() => parsePackageText("a: [1", "yaml"), /^PackageError: not valid YAML: /);
+});
+
+Deno.test("decodePackage bounds inflation and names missing fields (found by tools/fuzz.ts)", () => {
+  const doc = encodePackage(ELF, META);
+  // A zlib bomb: 64 MiB of zeros claimed to be 300 bytes stops one byte past the claim.
+  const bomb = Buffer.from(deflateSync(new Uint8Array(64 << 20))).toString("base64");
+  rejects(
+    { ...doc, bpf_object: bomb },
+    "bpf_object_size: 300 in the package, but the object inflates to more",
+  );
+  rejects(
+    { ...doc, bpf_object_size: 2 ** 32 },
+    "bpf_object_size: 4294967296 bytes is more than the 256 MiB limit",
+  );
+  rejects({ meta: doc.meta, bpf_object_size: 1 }, "bpf_object: missing (expected string)");
+  rejects(
+    { ...doc, meta: { ...META, bpf_skel: { ...META.bpf_skel, obj_name: "x".repeat(300) } } },
+    "meta.bpf_skel.obj_name: Too big: expected string to have <=256 characters",
+  );
 });
