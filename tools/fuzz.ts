@@ -1,8 +1,8 @@
 /**
  * `deno task fuzz [--runs N] [--seed S] [--only READER[,READER]] [--chunk N] [--path P]
  * [--time-limit MS] [--hang S] [--no-shrink]`: property-based fuzzing (fast-check) of every
- * reader of untrusted bytes in `tests/fuzz/readers.ts`. Each reader runs in a worker; one that
- * reports no progress for `--hang` seconds is stopped and counted as a hang. Prints one line
+ * reader of untrusted bytes in `tests/fuzz/readers.ts`. Each reader runs in its own process;
+ * one that finishes no input for `--hang` seconds is killed and counted as a hang. Prints one line
  * per reader and every failure with the seed and path that replay it; exits 1 on any failure.
  * @module
  */
@@ -18,7 +18,7 @@ const { values } = parseArgs({
     only: { type: "string" },
     chunk: { type: "string", default: "10000" },
     path: { type: "string" },
-    "time-limit": { type: "string", default: "2000" },
+    "time-limit": { type: "string", default: "3000" },
     hang: { type: "string", default: "60" },
     "no-shrink": { type: "boolean", default: false },
   },
@@ -39,48 +39,101 @@ const runs = Number(values.runs);
 const seed = Number(values.seed);
 console.log(`fuzz: ${readers.length} readers, ${runs} inputs each, seed ${seed}`);
 
-function campaign(name: string): Promise<FuzzReport | string> {
-  const job: FuzzJob = {
+/** Reads a campaign's stdout lines: `@ SEED INDEX` before each input, `report JSON` at the end. */
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const dec = new TextDecoder();
+  let buf = "";
+  for await (const chunk of stream) {
+    buf += dec.decode(chunk, { stream: true });
+    let nl;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      yield buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+    }
+  }
+}
+
+/**
+ * Runs one reader in a child process; one that reads no new input for `--hang` seconds is
+ * killed, reported with the input's seed and path, and the campaign goes on with the next chunk.
+ */
+async function campaign(name: string): Promise<FuzzReport> {
+  const chunk = Number(values.chunk);
+  const merged: FuzzReport = {
     reader: name,
-    runs,
-    seed,
-    chunk: Number(values.chunk),
-    path: values.path,
-    timeLimitMs: Number(values["time-limit"]),
-    noShrink: values["no-shrink"],
+    inputs: 0,
+    accepted: 0,
+    errors: {},
+    failures: [],
+    slowestMs: 0,
+    peakRssMb: 0,
   };
-  const worker = new Worker(new URL("../tests/fuzz/worker.ts", import.meta.url), {
-    type: "module",
-  });
-  const hangMs = Number(values.hang) * 1000;
-  return new Promise((resolve) => {
-    let progress = 0;
+  let firstChunk = 0;
+  while (firstChunk * chunk < runs) {
+    const job: FuzzJob = {
+      reader: name,
+      runs,
+      seed,
+      firstChunk,
+      chunk,
+      path: values.path,
+      timeLimitMs: Number(values["time-limit"]),
+      noShrink: values["no-shrink"],
+    };
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../tests/fuzz/campaign.ts", import.meta.url).pathname,
+        JSON.stringify(job),
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    let at = [seed + firstChunk, 0];
+    let hung = false;
     let watchdog: ReturnType<typeof setTimeout> | undefined;
     const arm = () => {
       clearTimeout(watchdog);
       watchdog = setTimeout(() => {
-        worker.terminate();
-        resolve(`hang: no progress for ${values.hang} s after ${progress} inputs (seed ${seed})`);
-      }, hangMs);
+        hung = true;
+        child.kill("SIGKILL");
+      }, Number(values.hang) * 1000);
     };
     arm();
-    worker.onmessage = (e: MessageEvent<{ progress?: number; report?: FuzzReport }>) => {
-      arm();
-      if (e.data.progress !== undefined) progress = e.data.progress;
-      if (e.data.report) {
-        clearTimeout(watchdog);
-        worker.terminate();
-        resolve(e.data.report);
+    let report: FuzzReport | undefined;
+    for await (const line of lines(child.stdout)) {
+      if (line.startsWith("@ ")) {
+        at = line.slice(2).split(" ").map(Number);
+        merged.inputs++;
+        arm();
+      } else if (line.startsWith("report ")) report = JSON.parse(line.slice(7));
+    }
+    clearTimeout(watchdog);
+    await child.status;
+    if (report) {
+      merged.accepted += report.accepted;
+      for (const [k, v] of Object.entries(report.errors)) {
+        merged.errors[k] = (merged.errors[k] ?? 0) + v;
       }
-    };
-    worker.onerror = (e) => {
-      e.preventDefault();
-      clearTimeout(watchdog);
-      worker.terminate();
-      resolve(`worker died: ${e.message}`);
-    };
-    worker.postMessage(job);
-  });
+      merged.failures.push(...report.failures);
+      merged.slowestMs = Math.max(merged.slowestMs, report.slowestMs);
+      merged.peakRssMb = Math.max(merged.peakRssMb, report.peakRssMb);
+      break;
+    }
+    const [s, i] = at;
+    merged.failures.push({
+      seed: s,
+      path: String(i),
+      problem: hung
+        ? `hang: no input finished for ${values.hang} s`
+        : "the campaign process died (out of memory?)",
+      input: "(see the replay line)",
+    });
+    if (values.path) break;
+    firstChunk = s - seed + 1;
+  }
+  return merged;
 }
 
 let failed = 0;
@@ -89,11 +142,6 @@ for (const reader of readers) {
   const t0 = performance.now();
   const r = await campaign(reader.name);
   const s = ((performance.now() - t0) / 1000).toFixed(1);
-  if (typeof r === "string") {
-    failed++;
-    console.log(`FAIL ${reader.name}: ${r}`);
-    continue;
-  }
   total += r.inputs;
   const errors = Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
   const status = r.failures.length ? "FAIL" : "ok";

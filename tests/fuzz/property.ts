@@ -1,6 +1,6 @@
 /**
  * The fuzz property: reading an input either succeeds or throws one of the reader's typed
- * errors with a one-line message, within a time bound. Shared by the driver and its worker.
+ * errors with a one-line message, within a time bound. Shared by the driver and its campaign processes.
  * @module
  */
 import type { FuzzReader } from "./readers.ts";
@@ -11,8 +11,10 @@ export interface FuzzJob {
   reader: string;
   /** Inputs to try. */
   runs: number;
-  /** fast-check seed of the first chunk (chunk k uses seed + k). */
+  /** fast-check seed of chunk 0 (chunk k uses seed + k). */
   seed: number;
+  /** The chunk to start from (after a hang, the driver goes on with the next one). */
+  firstChunk: number;
   /** Inputs per chunk. */
   chunk: number;
   /** Replay only this counterexample path (with the failing chunk's seed). */
