@@ -34,6 +34,7 @@ Commands:
   run [OPTIONS] <package> [PROGRAM FLAGS]       load, attach and print the package's events
   compile [OPTIONS] <prog.bpf.c> [<event.h>]   compile into a package (same as ecc)
   info <package.json|package.yaml|URL|->       summarise a package: programs, maps, flags, events
+  cleanup                                      remove tc filters/XDP programs killed runs left
 
 Options:
   -h, --help       print this help
@@ -225,6 +226,20 @@ async function infoMain(args: string[]): Promise<number> {
   return 0;
 }
 
+/** `ecli cleanup`: what killed runs left attached through netlink, removed; one line each. */
+async function cleanupMain(args: string[]): Promise<number> {
+  if (args.length) throw new UsageError(`cleanup takes no arguments, got '${args[0]}'`);
+  const { removeLeftovers } = await import("./mod.ts");
+  const r = removeLeftovers();
+  for (const l of r.removed) console.log(`removed ${l}`);
+  for (const l of r.skipped) console.log(`skipped ${l}`);
+  for (const l of r.failed) console.error(`ecli: error: ${l}`);
+  if (!r.removed.length && !r.skipped.length && !r.failed.length) {
+    console.log("nothing to clean up");
+  }
+  return r.failed.length ? 1 : 0;
+}
+
 /** A command-line mistake: printed with a pointer to --help. */
 class UsageError extends Error {}
 
@@ -264,6 +279,8 @@ async function main(argv: string[]): Promise<number> {
       return await eccMain(rest);
     case "info":
       return await infoMain(rest);
+    case "cleanup":
+      return await cleanupMain(rest);
     case "-V":
     case "--version":
       return print(await versionLine());

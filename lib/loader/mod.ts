@@ -15,6 +15,8 @@ export * from "./libbpf_log.ts";
 export * from "./kernel_btf.ts";
 export * from "./data_section.ts";
 export * from "./attach.ts";
+export * from "./cleanup.ts";
+export * from "./netlink_record.ts";
 export * from "./load_error.ts";
 export * from "./kernel_support.ts";
 export * from "./object.ts";
