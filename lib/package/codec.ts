@@ -23,7 +23,7 @@ function describeIssue(error: z.ZodError, prefix: string): PackageError {
   // zod says "expected string, received undefined" for a field that is not there at all.
   const message = issue.code === "invalid_type" && /received undefined$/.test(issue.message)
     ? `missing (expected ${issue.expected})`
-    : issue.message;
+    : issue.message.replace(/^Invalid input: (?=expected)/, "");
   const path = [
     prefix,
     ...issue.path.map((p) => typeof p === "number" ? `[${p}]` : `.${String(p)}`),
@@ -51,7 +51,9 @@ export async function parsePackageText(text: string, format?: "json" | "yaml"): 
       : (await import("yaml")).parse(text, { logLevel: "error" });
   } catch (e) {
     const what = fmt === "json" ? "JSON" : "YAML";
-    throw new PackageError(`not valid ${what}: ${(e as Error).message.split("\n")[0]}`);
+    // The YAML parser's first line ends with ':' before a source excerpt.
+    const first = (e as Error).message.split("\n")[0].replace(/:$/, "");
+    throw new PackageError(`not valid ${what}: ${first}`);
   }
 }
 

@@ -99,7 +99,7 @@ Deno.test("schema violations name the field path", () => {
   );
   rejects(
     withSkel({ progs: [{ name: "p", attach: "tp/x", link: "yes" }] }),
-    "meta.bpf_skel.progs[0].link: Invalid input: expected boolean, received string",
+    "meta.bpf_skel.progs[0].link: expected boolean, received string",
   );
   rejects(
     withSkel({ maps: [{ name: "h", ident: "h", sample: { interval: 10, type: "pie" } }] }),
@@ -107,11 +107,11 @@ Deno.test("schema violations name the field path", () => {
   );
   rejects(
     withSkel({ data_sections: null }),
-    "meta.bpf_skel.data_sections: Invalid input: expected array, received null",
+    "meta.bpf_skel.data_sections: expected array, received null",
   );
   assert.throws(
     () => parseMeta({ bpf_skel: { ...META.bpf_skel, obj_name: 5 } }),
-    /^PackageError: meta\.bpf_skel\.obj_name: Invalid input: expected string, received number$/,
+    /^PackageError: meta\.bpf_skel\.obj_name: expected string, received number$/,
   );
 });
 
