@@ -76,12 +76,15 @@ export function recordDir(): string {
   return process.env.ECLI_RUN_DIR ?? "/run/ecli-ts";
 }
 
-/** Start time of a process, or undefined when it is gone. */
+/** Start time of a process, or undefined when it is gone (or a zombie). */
 export function processStart(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name (which may hold spaces) start at field 3.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    // Fields after the command name (which may hold spaces) start at field 3, the state.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // A zombie (killed, not yet reaped) holds no fds any more: it is gone for our purposes.
+    if (fields[0] === "Z" || fields[0] === "X") return undefined;
+    return fields[19];
   } catch {
     return undefined;
   }
