@@ -7,7 +7,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { FuzzJob, FuzzReport } from "../tests/fuzz/property.ts";
+import { emptyReport, type FuzzJob, type FuzzReport } from "../tests/fuzz/property.ts";
 import { READERS } from "../tests/fuzz/readers.ts";
 
 const { values } = parseArgs({
@@ -59,15 +59,7 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
  */
 async function campaign(name: string): Promise<FuzzReport> {
   const chunk = Number(values.chunk);
-  const merged: FuzzReport = {
-    reader: name,
-    inputs: 0,
-    accepted: 0,
-    errors: {},
-    failures: [],
-    slowestMs: 0,
-    peakRssMb: 0,
-  };
+  const merged = emptyReport(name);
   let firstChunk = 0;
   while (firstChunk * chunk < runs) {
     const job: FuzzJob = {

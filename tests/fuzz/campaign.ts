@@ -8,7 +8,7 @@
 import fc from "fast-check";
 import { READERS } from "./readers.ts";
 import { loadSeeds } from "./seeds.ts";
-import { checkOutcome, type FuzzJob, type FuzzReport } from "./property.ts";
+import { checkOutcome, emptyReport, type FuzzJob } from "./property.ts";
 
 /** The failing input, abbreviated (deeply nested ones do not stringify). */
 function preview(input: unknown): string {
@@ -28,15 +28,7 @@ const say = (line: string) => {
 const job = JSON.parse(Deno.args[0]) as FuzzJob;
 const reader = READERS.find((r) => r.name === job.reader)!;
 const arb = reader.inputs(await loadSeeds());
-const report: FuzzReport = {
-  reader: reader.name,
-  inputs: 0,
-  accepted: 0,
-  errors: {},
-  failures: [],
-  slowestMs: 0,
-  peakRssMb: 0,
-};
+const report = emptyReport(reader.name);
 // Chunks with consecutive seeds: a failure ends its chunk (after shrinking) and the next
 // chunk goes on, so one campaign can find several distinct bugs.
 for (let chunk = job.firstChunk; chunk * job.chunk < job.runs; chunk++) {

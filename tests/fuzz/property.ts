@@ -55,6 +55,11 @@ export interface FuzzReport {
   peakRssMb: number;
 }
 
+/** A report with nothing counted yet. */
+export function emptyReport(reader: string): FuzzReport {
+  return { reader, inputs: 0, accepted: 0, errors: {}, failures: [], slowestMs: 0, peakRssMb: 0 };
+}
+
 /** Longest error message we accept as "one clear line" (two 256-character names and text). */
 export const MAX_MESSAGE = 640;
 
