@@ -8,7 +8,8 @@
  * plus what it said it dropped must equal what the kernel submitted (hits − drops).
  *
  * Flat RSS, the bound: after the warm-up, the highest sample of the second half may exceed the
- * highest sample of the first half by at most 10 MB (growth without bound would show there).
+ * highest sample of the first half by at most 10 MB or 10 %, whichever is more (growth without
+ * bound would show there; the slow handler's queue of up to 10,000 events swings ~±20 MB).
  * @module
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -167,7 +168,7 @@ for (const m of modes) {
     { length: Math.ceil(m.rssMb.length / 60) },
     (_, i) => Math.round(Math.max(...minute(i))),
   );
-  const flat = second <= first + GROWTH_MB;
+  const flat = second <= Math.max(first + GROWTH_MB, first * 1.1);
   const accounted = delivered + dropped === k.hits - k.drops;
   ok &&= flat && accounted;
   console.log(
@@ -180,7 +181,7 @@ for (const m of modes) {
     `${m.name}: RSS MB, max per minute: ${perMinute.join(" ")}; after warm-up first half max ` +
       `${first.toFixed(1)}, second half max ${second.toFixed(1)}: ${
         flat ? "flat" : "GROWING"
-      } (bound +${GROWTH_MB} MB)`,
+      } (bound +${GROWTH_MB} MB or +10 %)`,
   );
 }
 rmSync(dir, { recursive: true, force: true });

@@ -18,7 +18,7 @@ const { values } = parseArgs({
     only: { type: "string" },
     chunk: { type: "string", default: "10000" },
     path: { type: "string" },
-    "time-limit": { type: "string", default: "3000" },
+    "time-limit": { type: "string", default: "5000" },
     hang: { type: "string", default: "60" },
     "no-shrink": { type: "boolean", default: false },
   },

@@ -52,7 +52,9 @@ export async function parsePackageText(text: string, format?: "json" | "yaml"): 
   } catch (e) {
     const what = fmt === "json" ? "JSON" : "YAML";
     // The YAML parser's first line ends with ':' before a source excerpt.
-    const first = (e as Error).message.split("\n")[0].replace(/:$/, "");
+    let first = (e as Error).message.split("\n")[0].replace(/:$/, "");
+    // It may quote the offending line, which can be a whole base64 object.
+    if (first.length > 200) first = `${first.slice(0, 200)}…`;
     throw new PackageError(`not valid ${what}: ${first}`);
   }
 }

@@ -137,4 +137,9 @@ Deno.test("decodePackage bounds inflation and names missing fields (found by too
     { ...doc, meta: { ...META, bpf_skel: { ...META.bpf_skel, obj_name: "x".repeat(300) } } },
     "meta.bpf_skel.obj_name: Too big: expected string to have <=256 characters",
   );
+  // Found by the long fuzz run: a name with a newline made error messages span lines.
+  rejects(
+    { ...doc, meta: { ...META, bpf_skel: { ...META.bpf_skel, obj_name: "a\nb" } } },
+    "meta.bpf_skel.obj_name: has control characters",
+  );
 });

@@ -66,7 +66,7 @@ export const MAX_MESSAGE = 640;
 /**
  * The property for one input: undefined when it holds, else what is wrong. A thrown value must
  * be one of the reader's error classes, its message a single non-empty line of at most
- * `MAX_MESSAGE` characters without `undefined`/`[object Object]`/`NaN` (which say nothing),
+ * `MAX_MESSAGE` characters without `undefined`/`[object Object]` (which say nothing),
  * and the read must finish within `limitMs`.
  */
 export function checkOutcome(
@@ -88,8 +88,8 @@ export function checkOutcome(
   if (error.message.length > MAX_MESSAGE) {
     return `message is ${error.message.length} characters: ${head}`;
   }
-  // Quoted text is the input echoed back; outside it, these words mean a value went missing.
-  if (/\bundefined\b|\[object Object\]|\bNaN\b/.test(error.message.replace(/'[^']*'/g, ""))) {
+  // Quoted text is the input echoed back; outside it, these mean a value went missing.
+  if (/\bundefined\b|\[object Object\]/.test(error.message.replace(/'[^']*'/g, ""))) {
     return `message says nothing: ${head}`;
   }
   return undefined;

@@ -9,7 +9,7 @@
  * kernels without tcx get) shows what SIGKILL leaves behind and that `ecli cleanup` removes
  * exactly that.
  *
- * `ECLI_LIFECYCLE_CYCLES` (default 96: four of each program × ending) sets the CLI cycles, spread over the four programs and
+ * `ECLI_LIFECYCLE_CYCLES` (default 48: two of each program × ending) sets the CLI cycles, spread over the four programs and
  * six endings; the API cycles are twice that.
  */
 import assert from "node:assert/strict";
@@ -27,7 +27,7 @@ import {
   until,
 } from "../support/kernel.ts";
 
-const CYCLES = Number(Deno.env.get("ECLI_LIFECYCLE_CYCLES") ?? 96);
+const CYCLES = Number(Deno.env.get("ECLI_LIFECYCLE_CYCLES") ?? 48);
 const NS = `ecli16lc${Deno.pid}`;
 /** The veth's far end lives in its own namespace, so a ping crosses the veth (not lo). */
 const NS2 = `${NS}b`;

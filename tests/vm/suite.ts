@@ -6,7 +6,7 @@
  */
 import { join, relative } from "node:path";
 
-const DIRS = ["ffi", "lib", "tests/e2e", "tests/lifecycle"];
+const DIRS = ["ffi", "lib", "tests/e2e"];
 const DECLARES = /\b(?:kernelTest|featureTest)\(/;
 
 function walk(dir: string, found: string[]): void {
