@@ -58,6 +58,7 @@ Commands:
   run <prog.wasm> [ARGS] / info <prog.wasm>    run or describe a wasm-bpf module
   server [OPTIONS]                             run packages for remote clients over HTTP
   client [-e URL] <start|stop|list|log|pause|resume> ...  drive an 'ecli server'
+  cleanup                                      remove tc filters/XDP programs killed runs left
 
 Options:
   -h, --help       print this help
@@ -711,6 +712,20 @@ async function infoMain(args: string[]): Promise<number> {
   return 0;
 }
 
+/** `ecli cleanup`: what killed runs left attached through netlink, removed; one line each. */
+async function cleanupMain(args: string[]): Promise<number> {
+  if (args.length) throw new UsageError(`cleanup takes no arguments, got '${args[0]}'`);
+  const { removeLeftovers } = await import("./mod.ts");
+  const r = removeLeftovers();
+  for (const l of r.removed) console.log(`removed ${l}`);
+  for (const l of r.skipped) console.log(`skipped ${l}`);
+  for (const l of r.failed) console.error(`ecli: error: ${l}`);
+  if (!r.removed.length && !r.skipped.length && !r.failed.length) {
+    console.log("nothing to clean up");
+  }
+  return r.failed.length ? 1 : 0;
+}
+
 /** A command-line mistake: printed with a pointer to --help. */
 class UsageError extends Error {}
 
@@ -775,6 +790,8 @@ async function main(argv: string[], tool?: EmbeddedTool): Promise<number> {
       return await (await import("./cli/server.ts")).serverMain(rest);
     case "client":
       return await (await import("./cli/server.ts")).clientMain(rest);
+    case "cleanup":
+      return await cleanupMain(rest);
     case "-V":
     case "--version":
       return print(await versionLine());

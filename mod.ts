@@ -36,6 +36,7 @@ export {
 } from "./lib/package/mod.ts";
 export { type Btf, BtfError, parseBtf, readBpfObject, typeName } from "./lib/btf/mod.ts";
 export { ElfError, parseElf } from "./lib/elf/mod.ts";
+export { type CleanupReport, removeLeftovers } from "./lib/loader/mod.ts";
 export {
   compileFilter,
   evalHandler,

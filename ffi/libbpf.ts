@@ -66,6 +66,10 @@ export const LIBBPF_SYMBOLS = {
     result: "pointer",
     prints: true,
   },
+  bpf_tc_query: { parameters: ["buffer", "buffer"], result: "i32", prints: true },
+  /** BPF links from a program fd (XDP, tcx): they go away with the last fd, even on SIGKILL. */
+  bpf_link_create: { parameters: ["i32", "i32", "u32", "buffer"], result: "i32" },
+  bpf_prog_get_fd_by_id: { parameters: ["u32"], result: "i32" },
   // Map syscalls (thin bpf(2) wrappers; they never log, so they are safe on the hot path).
   bpf_map_lookup_elem: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   bpf_map_update_elem: { parameters: ["i32", "buffer", "buffer", "u64"], result: "i32" },
@@ -115,6 +119,9 @@ export const PERCPU_MAP_TYPES: ReadonlySet<number> = new Set([
 
 /** `enum bpf_tc_attach_point`. */
 export const TcAttachPoint = { INGRESS: 1, EGRESS: 2, CUSTOM: 4 } as const;
+
+/** `enum bpf_attach_type` values for links (tcx: Linux 6.6+, newer than Debian 12's headers). */
+export const AttachType = { XDP: 37, TCX_INGRESS: 46, TCX_EGRESS: 47 } as const;
 
 /** `bpf_map_update_elem` flags. */
 export const UpdateFlags = { ANY: 0, NOEXIST: 1, EXIST: 2 } as const;

@@ -76,6 +76,18 @@ export function tcOpts(o: { progFd?: number; handle: number; priority: number })
   return b;
 }
 
+/**
+ * The head of `struct bpf_link_create_opts`: `sz` = 16 covers `flags` only, which libbpf (any
+ * 1.x) accepts for every attach type, so XDP and tcx links work with Debian's 1.1.
+ */
+export function linkCreateOpts(flags = 0): Uint8Array {
+  const b = new Uint8Array(16);
+  const v = new DataView(b.buffer);
+  v.setBigUint64(0, 16n, true);
+  v.setUint32(8, flags, true);
+  return b;
+}
+
 /** `struct bpf_xdp_attach_opts` (16 bytes). */
 export function xdpAttachOpts(oldProgFd = 0): Uint8Array {
   const b = new Uint8Array(16);

@@ -41,6 +41,8 @@ suite() {
 
 suite "deno" --parallel "$@"
 if [ $# -eq 0 ]; then
+  # Seeded fuzzing of every reader of untrusted bytes (~2,000 inputs each, ~40 s).
+  run deno task --quiet fuzz --runs 2000 --seed 16
   ECLI_RUNTIME=bun suite "bun cli.ts" --parallel tests/e2e/
   ECLI_RUNTIME=binary suite "dist/ecli" --parallel tests/e2e/
   suite "qemu harness" tests/vm/harness.vmtest.ts

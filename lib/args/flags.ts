@@ -39,7 +39,9 @@ function defaultOf(v: Meta["bpf_skel"]["data_sections"][number]["variables"][num
   if (d === undefined || d === null) return undefined;
   if (typeof d === "object") {
     throw new ArgError(
-      `variable ${v.name}: default ${JSON.stringify(d)} is not a number, string or bool`,
+      `variable ${v.name}: default ${
+        JSON.stringify(d).slice(0, 40)
+      } is not a number, string or bool`,
     );
   }
   return d as RawValue;

@@ -312,3 +312,22 @@ Deno.test("readBpfObject refuses an object without BTF", () => {
   const noBtf = compileBpf("int x = 1;", ["-g0"]);
   assert.throws(() => readBpfObject(noBtf), /no \.BTF section/);
 });
+
+Deno.test("parseBtf refuses type loops that no C type has (found by tools/fuzz.ts)", () => {
+  const refused = (b: BtfBuilder, msg: string) =>
+    assert.throws(() => parseBtf(b.build()), (e) => e instanceof BtfError && e.message === msg);
+  const constLoop = new BtfBuilder();
+  constLoop.add("", Kind.CONST, 0, 1);
+  refused(constLoop, "type id 1 contains itself (a loop with no pointer)");
+  const byValue = new BtfBuilder();
+  byValue.add("node", Kind.STRUCT, 1, 8, [byValue.str("self"), 1, 0]);
+  refused(byValue, "type id 1 contains itself (a loop with no pointer)");
+  const ptrLoop = new BtfBuilder();
+  ptrLoop.add("", Kind.PTR, 0, 1);
+  refused(ptrLoop, "type id 1 refers to itself without a named struct or union in between");
+  // The loop C does have: a pointer to a named struct inside it.
+  const list = new BtfBuilder();
+  list.add("node", Kind.STRUCT, 1, 8, [list.str("next"), 2, 0]);
+  list.add("", Kind.PTR, 0, 1);
+  assert.equal(parseBtf(list.build()).sizeOf(1), 8);
+});

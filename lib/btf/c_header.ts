@@ -1,4 +1,5 @@
 import type { Btf } from "./btf.ts";
+import { BtfError } from "./errors.ts";
 import { declaration, type TypeNameOptions } from "./type_name.ts";
 import {
   type BtfType,
@@ -412,6 +413,12 @@ class HeaderWriter {
   #layout(t: CompositeType): Layout {
     let l = this.#layouts[t.id];
     if (!l) {
+      // Padding is written 64 bits a line: a (corrupt) gigabyte struct would never finish.
+      if (t.size > MAX_RENDERED_SIZE) {
+        throw new BtfError(
+          `type id ${t.id}: a ${t.size}-byte ${Kind[t.kind].toLowerCase()} is too large to render`,
+        );
+      }
       const lay = t.kind === Kind.UNION ? this.#layoutUnion : this.#layoutStruct;
       // Natural layout first; `packed` only when BTF offsets or size rule it out.
       l = lay.call(this, t, false) ?? lay.call(this, t, true) ?? {
@@ -576,5 +583,8 @@ function padText(pad: Pad, tab: string): string {
   }
   return out;
 }
+
+/** The largest struct or union rendered (the kernel's largest are a few hundred KiB). */
+const MAX_RENDERED_SIZE = 4 * 2 ** 20;
 
 const PAD_TYPE: Record<number, string> = { 8: "char", 16: "short", 32: "int", 64: "long" };

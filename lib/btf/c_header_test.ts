@@ -562,3 +562,15 @@ Deno.test("renderCHeader: enum64, renamed clashes, tags and skipped kinds", () =
   assert.equal(composites, 6);
   assert.equal(members, 11);
 });
+
+Deno.test("renderCHeader refuses a gigabyte struct instead of writing its padding forever", () => {
+  // Found by tools/fuzz.ts: a corrupt size made the padding loop run for minutes.
+  const types: BtfType[] = [
+    { id: 0, kind: Kind.VOID, name: "" },
+    { id: 1, kind: Kind.STRUCT, name: "huge", size: 1_283_413_432, members: [] },
+  ];
+  assert.throws(
+    () => renderCHeader(new Btf(types, new Uint8Array(1))),
+    /^BtfError: type id 1: a 1283413432-byte struct is too large to render$/,
+  );
+});

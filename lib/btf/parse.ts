@@ -183,40 +183,76 @@ export function parseBtf(bytes: Uint8Array): Btf {
   return btf;
 }
 
+/** The ids a type refers to (members, elements, targets, parameters, variables). */
+function typeRefs(t: BtfType): number[] {
+  switch (t.kind) {
+    case Kind.PTR:
+    case Kind.TYPEDEF:
+    case Kind.VOLATILE:
+    case Kind.CONST:
+    case Kind.RESTRICT:
+    case Kind.TYPE_TAG:
+    case Kind.FUNC:
+    case Kind.VAR:
+    case Kind.DECL_TAG:
+      return [t.type];
+    case Kind.ARRAY:
+      return [t.type, t.indexType];
+    case Kind.STRUCT:
+    case Kind.UNION:
+      return t.members.map((m) => m.type);
+    case Kind.FUNC_PROTO:
+      return [t.type, ...t.params.map((q) => q.type)];
+    case Kind.DATASEC:
+      return t.vars.map((v) => v.type);
+    default:
+      return [];
+  }
+}
+
 /** Every type reference must point inside the table, so later walks never meet undefined. */
 function validateReferences(btf: Btf): void {
   const n = btf.types.length;
-  const check = (from: number, to: number) => {
-    if (to >= n) throw new BtfError(`type id ${from} refers to missing type id ${to}`);
-  };
   for (const t of btf.types) {
-    switch (t.kind) {
-      case Kind.PTR:
-      case Kind.TYPEDEF:
-      case Kind.VOLATILE:
-      case Kind.CONST:
-      case Kind.RESTRICT:
-      case Kind.TYPE_TAG:
-      case Kind.FUNC:
-      case Kind.VAR:
-      case Kind.DECL_TAG:
-        check(t.id, t.type);
-        break;
-      case Kind.ARRAY:
-        check(t.id, t.type);
-        check(t.id, t.indexType);
-        break;
-      case Kind.STRUCT:
-      case Kind.UNION:
-        for (const m of t.members) check(t.id, m.type);
-        break;
-      case Kind.FUNC_PROTO:
-        check(t.id, t.type);
-        for (const q of t.params) check(t.id, q.type);
-        break;
-      case Kind.DATASEC:
-        for (const v of t.vars) check(t.id, v.type);
-        break;
+    for (const to of typeRefs(t)) {
+      if (to >= n) throw new BtfError(`type id ${t.id} refers to missing type id ${to}`);
+    }
+  }
+  // C types loop only through a pointer to a named struct or union (`struct a { struct a *p; }`).
+  // Any other loop would send sizes, names and decoders round it forever.
+  findLoop(btf, (t) => t.kind === Kind.PTR, "contains itself (a loop with no pointer)");
+  findLoop(
+    btf,
+    (t) => (t.kind === Kind.STRUCT || t.kind === Kind.UNION) && t.name !== "",
+    "refers to itself without a named struct or union in between",
+  );
+}
+
+/** Throws when the type graph, cut after every type `cut` accepts, still has a cycle. */
+function findLoop(btf: Btf, cut: (t: BtfType) => boolean, what: string): void {
+  const types = btf.types;
+  // 0 = unseen, 1 = on the current path, 2 = done. Iterative: vmlinux chains are deep.
+  const state = new Uint8Array(types.length);
+  const stack: [number, number[], number][] = [];
+  for (const root of types) {
+    if (state[root.id]) continue;
+    state[root.id] = 1;
+    stack.push([root.id, cut(root) ? [] : typeRefs(root), 0]);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const [id, refs, i] = top;
+      if (i === refs.length) {
+        state[id] = 2;
+        stack.pop();
+        continue;
+      }
+      top[2]++;
+      const to = refs[i];
+      if (state[to] === 1) throw new BtfError(`type id ${to} ${what}`);
+      if (state[to] === 0) {
+        state[to] = 1;
+        stack.push([to, cut(types[to]) ? [] : typeRefs(types[to]), 0]);
+      }
     }
   }
 }

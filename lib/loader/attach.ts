@@ -1,8 +1,11 @@
+import process from "node:process";
 import { z } from "zod";
 import {
+  AttachType,
   cString,
   Errno,
   ffi,
+  linkCreateOpts,
   type Pointer,
   TcAttachPoint,
   tcHook,
@@ -15,6 +18,11 @@ import { bpfLsmInactive, missingKernelSupport, programFamily } from "./kernel_su
 import type { LibbpfLog } from "./libbpf_log.ts";
 import { type AttachOptions, attachToTarget, retargeted } from "./attach_target.ts";
 import { attachPerfEvent, type PerfSampling, perfSampling } from "./perf_event.ts";
+import {
+  forgetNetlinkAttachment,
+  type NetlinkAttachment,
+  recordNetlinkAttachment,
+} from "./netlink_record.ts";
 
 /** Something attached in the kernel that `detach()` undoes. */
 export interface Attachment {
@@ -75,6 +83,33 @@ class LinkAttachment implements Attachment {
   }
 }
 
+/**
+ * A BPF link made from the program's fd (XDP, tcx). Closing the fd detaches it, and the kernel
+ * closes it when the process dies, so even SIGKILL leaves nothing on the interface.
+ */
+class LinkFdAttachment implements Attachment {
+  #fd: number;
+  constructor(readonly program: string, readonly kind: "tc" | "xdp", fd: number) {
+    this.#fd = fd;
+  }
+  detach(): string | undefined {
+    if (this.#fd < 0) return;
+    const r = ffi().libc.close(this.#fd);
+    this.#fd = -1;
+    return r < 0 ? `closing the ${this.kind} link of '${this.program}' failed` : undefined;
+  }
+}
+
+/** `ECLI_ATTACH=netlink` forces the netlink tc/XDP attachment kernels without links use. */
+function linksAllowed(): boolean {
+  return process.env.ECLI_ATTACH !== "netlink";
+}
+
+/** A link for `fd` on `ifindex`, or the negative errno (EINVAL: this kernel has no such link). */
+function createLink(fd: number, ifindex: number, attachType: number, flags = 0): number {
+  return ffi().libbpf.bpf_link_create(fd, ifindex, attachType, linkCreateOpts(flags));
+}
+
 /** A tc filter; removes the clsact qdisc too when this attachment created it. */
 class TcAttachment implements Attachment {
   readonly kind = "tc";
@@ -87,10 +122,14 @@ class TcAttachment implements Attachment {
     readonly createdHook: boolean,
     readonly ifindex: number,
     readonly attachPoint: number,
-  ) {}
+    readonly record: NetlinkAttachment,
+  ) {
+    recordNetlinkAttachment(record);
+  }
   detach(): string | undefined {
     if (!this.#attached) return;
     this.#attached = false;
+    forgetNetlinkAttachment(this.record);
     const { libbpf } = ffi();
     const problems: string[] = [];
     const r = libbpf.bpf_tc_detach(this.hook, tcOpts(this));
@@ -121,10 +160,14 @@ class XdpAttachment implements Attachment {
     readonly ifindex: number,
     readonly flags: number,
     readonly progFd: number,
-  ) {}
+    readonly record: NetlinkAttachment,
+  ) {
+    recordNetlinkAttachment(record);
+  }
   detach(): string | undefined {
     if (!this.#attached) return;
     this.#attached = false;
+    forgetNetlinkAttachment(this.record);
     // old_prog_fd = ours turns on XDP_FLAGS_REPLACE: someone else's program is never removed.
     // XDP_FLAGS_UPDATE_IF_NOEXIST (1) cannot be combined with it.
     const r = ffi().libbpf.bpf_xdp_detach(
@@ -142,10 +185,28 @@ const ATTACH_POINTS = {
   BPF_TC_CUSTOM: TcAttachPoint.CUSTOM,
 } as const;
 
+/** Errors of a kernel that lacks the link type (tcx before 6.6): use netlink instead. */
+const NO_SUCH_LINK = new Set([-Errno.EINVAL, -Errno.EOPNOTSUPP, -524 /* ENOTSUPP */]);
+
 function attachTc(prog: ProgMeta, fd: number, log: LibbpfLog): Attachment {
   const x = extras(TcExtrasSchema, prog);
   const point = ATTACH_POINTS[x.tchook.attach_point];
   const { libbpf } = ffi();
+  // tcx (6.6+): a link, gone with the process. handle/priority have no meaning there.
+  if (linksAllowed() && point !== TcAttachPoint.CUSTOM) {
+    const type = point === TcAttachPoint.INGRESS ? AttachType.TCX_INGRESS : AttachType.TCX_EGRESS;
+    const link = createLink(fd, x.tchook.ifindex, type);
+    if (link >= 0) return new LinkFdAttachment(prog.name, "tc", link);
+    if (!NO_SUCH_LINK.has(link)) {
+      throw new LoaderError(
+        `Failed to attach tc program '${prog.name}' to ifindex ${x.tchook.ifindex}: ${
+          strerror(link)
+        }`,
+        undefined,
+        -link,
+      );
+    }
+  }
   const hook = tcHook(x.tchook.ifindex, point);
   const created = log.run(
     () => libbpf.bpf_tc_hook_create(hook),
@@ -179,12 +240,38 @@ function attachTc(prog: ProgMeta, fd: number, log: LibbpfLog): Attachment {
     created === 0,
     x.tchook.ifindex,
     point,
+    {
+      kind: "tc",
+      program: prog.name,
+      // bpf_tc_attach wrote the attached program's id into the options.
+      progId: new DataView(opts.buffer).getUint32(16, true),
+      ifindex: x.tchook.ifindex,
+      attachPoint: point,
+      handle: x.tcopts.handle,
+      priority: x.tcopts.priority,
+    },
   );
 }
+
+/** XDP_FLAGS_SKB_MODE | DRV_MODE | HW_MODE: the flags an XDP link takes. */
+const XDP_MODES = 0xe;
 
 function attachXdp(prog: ProgMeta, fd: number, log: LibbpfLog): Attachment {
   const x = extras(XdpExtrasSchema, prog);
   const { libbpf } = ffi();
+  // An XDP link (5.9+) goes with the process, and never replaces someone else's program
+  // (EBUSY). Replacing a given old program (old_prog_fd) needs netlink.
+  if (linksAllowed() && x.xdpopts.old_prog_fd === 0) {
+    const link = createLink(fd, x.ifindex, AttachType.XDP, x.flags & XDP_MODES);
+    if (link >= 0) return new LinkFdAttachment(prog.name, "xdp", link);
+    if (!NO_SUCH_LINK.has(link)) {
+      throw new LoaderError(
+        `Failed to attach XDP program '${prog.name}' to ifindex ${x.ifindex}: ${strerror(link)}`,
+        undefined,
+        -link,
+      );
+    }
+  }
   const opts = xdpAttachOpts(x.xdpopts.old_prog_fd);
   const r = log.run(() => libbpf.bpf_xdp_attach(x.ifindex, fd, x.flags, opts), (r) => r < 0);
   if (r < 0) {
@@ -194,7 +281,15 @@ function attachXdp(prog: ProgMeta, fd: number, log: LibbpfLog): Attachment {
       -r,
     );
   }
-  return new XdpAttachment(prog.name, x.ifindex, x.flags, fd);
+  const id = new Uint32Array(1);
+  libbpf.bpf_xdp_query_id(x.ifindex, x.flags & XDP_MODES, id);
+  return new XdpAttachment(prog.name, x.ifindex, x.flags, fd, {
+    kind: "xdp",
+    program: prog.name,
+    progId: id[0],
+    ifindex: x.ifindex,
+    flags: x.flags & XDP_MODES,
+  });
 }
 
 /** A hint for attach errors whose cause is not obvious from the errno text. */

@@ -21,6 +21,11 @@ function isRoot(): boolean {
   }
 }
 
+/** Whether tracefs is where libbpf looks for it (its own mount, or debugfs's `tracing`). */
+export function tracefsMounted(): boolean {
+  return existsSync("/sys/kernel/tracing/events") || existsSync("/sys/kernel/debug/tracing/events");
+}
+
 /** The active LSMs (`/sys/kernel/security/lsm`), or undefined when securityfs is not readable. */
 export function activeLsms(): string[] | undefined {
   try {
@@ -58,6 +63,10 @@ export function bpfLsmInactive(): string | undefined {
  * a raw errno (ENOENT for kprobes, EPERM for fentry/LSM refused before verification).
  */
 export function missingKernelSupport(section: string, errno: number): string | undefined {
+  // Tracepoints (and legacy kprobe/uprobe events) are found through tracefs.
+  if (errno === 2 && /^(tp|tracepoint)\//.test(section) && !tracefsMounted()) {
+    return "tracefs is not mounted (mount -t tracefs tracefs /sys/kernel/tracing)";
+  }
   const family = programFamily(section);
   if (family === "kprobe" && !hasKprobes()) {
     return "this kernel has no kprobe support (CONFIG_KPROBES is off)";

@@ -1,3 +1,4 @@
+import process from "node:process";
 import { LoaderError, strerror } from "./errors.ts";
 import { missingKernelSupport } from "./kernel_support.ts";
 import type { LibbpfLog } from "./libbpf_log.ts";
@@ -44,6 +45,21 @@ export function loadFailure(
     }
     message += `program '${failed[1]}' was rejected by the kernel (${failed[2]})`;
     if (verdict) message += `: ${verdict}`;
+  } else if (lines.some((l) => /failed to find valid kernel BTF/.test(l))) {
+    // libbpf says ESRCH ("No such process"), which says nothing about the cause.
+    return new LoaderError(
+      `Cannot load BPF object '${object}': this kernel has no usable BTF at ` +
+        `/sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF is off?), which CO-RE relocations need`,
+      log.text(),
+      -code,
+    );
+  } else if (Math.abs(code) === 1 && process.getuid?.() !== 0) {
+    return new LoaderError(
+      `Cannot load BPF object '${object}': not permitted (run as root, or with CAP_BPF, ` +
+        `CAP_PERFMON and CAP_NET_ADMIN)`,
+      log.text(),
+      -code,
+    );
   } else {
     message += strerror(code);
     const why = log.warnings().find((l) => !GENERIC.test(l));

@@ -7,6 +7,7 @@ import {
   buildPackage,
   cStringAt,
   kernelTest,
+  linkTypesOf,
   programNamesOf,
   run,
   u32le,
@@ -179,33 +180,59 @@ function thrown(fn: () => unknown): LoaderError {
 
 const sh = (cmd: string, ...args: string[]) => run(cmd, args);
 
-kernelTest("loader: XDP and tc attach on lo (ifindex 1), close removes both", async () => {
-  const qdiscBefore = sh("tc", "qdisc", "show", "dev", "lo");
-  const obj = loadObject(await buildPackage("ecli_ld_net", NET));
-  try {
-    assert.deepEqual(obj.attachments.map((a) => [a.program, a.kind]), [
-      ["ecli_ld_xdp", "xdp"],
-      ["ecli_ld_tc", "tc"],
-    ]);
-    const filters = sh("tc", "filter", "show", "dev", "lo", "ingress");
-    assert.match(filters, /pref 3 bpf .*handle 0x7 ecli_ld_tc/);
-    const xdpId = new Uint32Array(1);
-    assert.equal(ffi().libbpf.bpf_xdp_query_id(1, 0, xdpId), 0);
-    const net = sh("bpftool", "net", "show", "dev", "lo");
-    assert.match(net, /xdp:\s*\n\s*lo\(1\) (generic|driver) id \d+/);
-    assert.match(net, /ecli_ld_tc/);
-  } finally {
-    assert.deepEqual(obj.close(), []);
-  }
-  assert.doesNotMatch(sh("tc", "filter", "show", "dev", "lo", "ingress"), /ecli_ld_tc/);
-  assert.doesNotMatch(sh("ip", "link", "show", "dev", "lo"), /xdp/);
-  assert.doesNotMatch(sh("bpftool", "net", "show", "dev", "lo"), /ecli_ld/);
-  if (!qdiscBefore.includes("clsact")) {
-    assert.doesNotMatch(sh("tc", "qdisc", "show", "dev", "lo"), /clsact/);
-  }
-  const names = programNamesOf(Deno.pid);
-  assert.ok(!names.includes("ecli_ld_xdp") && !names.includes("ecli_ld_tc"), names.join(","));
-});
+for (const mode of ["link", "netlink"] as const) {
+  kernelTest(
+    `loader: XDP and tc attach on lo (ifindex 1) through ${mode}s, close removes both`,
+    async () => {
+      const qdiscBefore = sh("tc", "qdisc", "show", "dev", "lo");
+      const env = Deno.env.get("ECLI_ATTACH");
+      if (mode === "netlink") Deno.env.set("ECLI_ATTACH", "netlink");
+      let obj;
+      try {
+        obj = loadObject(await buildPackage("ecli_ld_net", NET));
+      } finally {
+        if (env === undefined) Deno.env.delete("ECLI_ATTACH");
+        else Deno.env.set("ECLI_ATTACH", env);
+      }
+      try {
+        assert.deepEqual(obj.attachments.map((a) => [a.program, a.kind]), [
+          ["ecli_ld_xdp", "xdp"],
+          ["ecli_ld_tc", "tc"],
+        ]);
+        const filters = sh("tc", "filter", "show", "dev", "lo", "ingress");
+        const net = sh("bpftool", "net", "show", "dev", "lo");
+        // tcx (6.6+) and XDP are links; kernels without tcx get the netlink filter.
+        const tcLink = linkTypesOf("ecli_ld_tc").length > 0;
+        if (mode === "link") assert.deepEqual(linkTypesOf("ecli_ld_xdp"), ["xdp"]);
+        else assert.deepEqual(linkTypesOf("ecli_ld_xdp"), []);
+        if (mode === "netlink" || !tcLink) {
+          assert.match(filters, /pref 3 bpf .*handle 0x7 ecli_ld_tc/);
+        }
+        if (mode === "link" && /^6\.([6-9]|\d\d)|^[7-9]\./.test(Deno.osRelease())) {
+          assert.deepEqual(linkTypesOf("ecli_ld_tc"), [11], "a tcx link on 6.6+");
+        }
+        const xdpId = new Uint32Array(1);
+        assert.equal(ffi().libbpf.bpf_xdp_query_id(1, 0, xdpId), 0);
+        assert.match(net, /xdp:\s*\n\s*lo\(1\) (generic|driver) id \d+/);
+        if (!tcLink) assert.match(net, /ecli_ld_tc/);
+      } finally {
+        assert.deepEqual(obj.close(), []);
+      }
+      assert.doesNotMatch(sh("tc", "filter", "show", "dev", "lo", "ingress"), /ecli_ld_tc/);
+      assert.doesNotMatch(sh("ip", "link", "show", "dev", "lo"), /xdp/);
+      assert.doesNotMatch(sh("bpftool", "net", "show", "dev", "lo"), /ecli_ld/);
+      if (!qdiscBefore.includes("clsact")) {
+        assert.doesNotMatch(sh("tc", "qdisc", "show", "dev", "lo"), /clsact/);
+      }
+      // The kernel frees a detached program after an RCU grace period: wait for it, bounded.
+      const gone = () => {
+        const names = programNamesOf(Deno.pid);
+        return !names.includes("ecli_ld_xdp") && !names.includes("ecli_ld_tc");
+      };
+      assert.ok(await until(gone, 3000), programNamesOf(Deno.pid).join(","));
+    },
+  );
+}
 
 const REJECTED = `
 #include "vmlinux.h"

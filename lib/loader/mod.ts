@@ -17,6 +17,8 @@ export * from "./data_section.ts";
 export * from "./attach.ts";
 export * from "./attach_target.ts";
 export * from "./perf_event.ts";
+export * from "./cleanup.ts";
+export * from "./netlink_record.ts";
 export * from "./load_error.ts";
 export * from "./kernel_support.ts";
 export * from "./object.ts";

@@ -17,15 +17,22 @@ export interface Package {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/** The largest object a package may hold; a bigger `bpf_object_size` is refused unread. */
+export const MAX_OBJECT_SIZE = 256 * 2 ** 20;
+
 /** Formats the first zod issue as `path: message`. */
 function describeIssue(error: z.ZodError, prefix: string): PackageError {
   const issue = error.issues[0];
+  // zod says "expected string, received undefined" for a field that is not there at all.
+  const message = issue.code === "invalid_type" && /received undefined$/.test(issue.message)
+    ? `missing (expected ${issue.expected})`
+    : issue.message.replace(/^Invalid input: (?=expected)/, "");
   const path = [
     prefix,
     ...issue.path.map((p) => typeof p === "number" ? `[${p}]` : `.${String(p)}`),
   ]
     .join("").replace(/^\./, "");
-  return new PackageError(`${path || "package"}: ${issue.message}`, path);
+  return new PackageError(`${path || "package"}: ${message}`, path);
 }
 
 /** Validates a `meta` object (ecc's `.skel.json`), naming the field path on failure. */
@@ -42,10 +49,16 @@ export function parseMeta(value: unknown, prefix = "meta"): Meta {
 export async function parsePackageText(text: string, format?: "json" | "yaml"): Promise<unknown> {
   const fmt = format ?? (/^\s*[{[]/.test(text) ? "json" : "yaml");
   try {
-    return fmt === "json" ? JSON.parse(text) : (await import("yaml")).parse(text);
+    return fmt === "json"
+      ? JSON.parse(text)
+      : (await import("yaml")).parse(text, { logLevel: "error" });
   } catch (e) {
     const what = fmt === "json" ? "JSON" : "YAML";
-    throw new PackageError(`not valid ${what}: ${(e as Error).message.split("\n")[0]}`);
+    // The YAML parser's first line ends with ':' before a source excerpt.
+    let first = (e as Error).message.split("\n")[0].replace(/:$/, "");
+    // It may quote the offending line, which can be a whole base64 object.
+    if (first.length > 200) first = `${first.slice(0, 200)}…`;
+    throw new PackageError(`not valid ${what}: ${first}`);
   }
 }
 
@@ -57,10 +70,27 @@ export function decodePackage(doc: unknown): Package {
   if (bpf_object.length % 4 !== 0 || !BASE64.test(bpf_object)) {
     throw new PackageError("bpf_object: malformed base64", "bpf_object");
   }
+  if (bpf_object_size > MAX_OBJECT_SIZE) {
+    throw new PackageError(
+      `bpf_object_size: ${bpf_object_size} bytes is more than the ${
+        MAX_OBJECT_SIZE >> 20
+      } MiB limit`,
+      "bpf_object_size",
+    );
+  }
   let object: Uint8Array;
   try {
-    object = new Uint8Array(inflateSync(Buffer.from(bpf_object, "base64")));
+    // Bounded by the declared size: a zlib bomb stops one byte past it instead of filling memory.
+    object = new Uint8Array(
+      inflateSync(Buffer.from(bpf_object, "base64"), { maxOutputLength: bpf_object_size + 1 }),
+    );
   } catch (e) {
+    if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new PackageError(
+        `bpf_object_size: ${bpf_object_size} in the package, but the object inflates to more`,
+        "bpf_object_size",
+      );
+    }
     throw new PackageError(
       `bpf_object: malformed zlib data (${(e as Error).message})`,
       "bpf_object",

@@ -92,14 +92,14 @@ Deno.test("schema violations name the field path", () => {
     ...good,
     meta: { ...META, bpf_skel: { ...META.bpf_skel, ...patch } },
   });
-  rejects({ meta: META }, "bpf_object: Invalid input: expected string, received undefined");
+  rejects({ meta: META }, "bpf_object: missing (expected string)");
   rejects(
     withSkel({ maps: [{ name: "rb" }] }),
-    "meta.bpf_skel.maps[0].ident: Invalid input: expected string, received undefined",
+    "meta.bpf_skel.maps[0].ident: missing (expected string)",
   );
   rejects(
     withSkel({ progs: [{ name: "p", attach: "tp/x", link: "yes" }] }),
-    "meta.bpf_skel.progs[0].link: Invalid input: expected boolean, received string",
+    "meta.bpf_skel.progs[0].link: expected boolean, received string",
   );
   rejects(
     withSkel({ maps: [{ name: "h", ident: "h", sample: { interval: 10, type: "pie" } }] }),
@@ -107,15 +107,39 @@ Deno.test("schema violations name the field path", () => {
   );
   rejects(
     withSkel({ data_sections: null }),
-    "meta.bpf_skel.data_sections: Invalid input: expected array, received null",
+    "meta.bpf_skel.data_sections: expected array, received null",
   );
   assert.throws(
     () => parseMeta({ bpf_skel: { ...META.bpf_skel, obj_name: 5 } }),
-    /^PackageError: meta\.bpf_skel\.obj_name: Invalid input: expected string, received number$/,
+    /^PackageError: meta\.bpf_skel\.obj_name: expected string, received number$/,
   );
 });
 
 Deno.test("parsePackageText names the format that failed", async () => {
   await assert.rejects(() => parsePackageText("{not json"), /^PackageError: not valid JSON: /);
   await assert.rejects(() => parsePackageText("a: [1", "yaml"), /^PackageError: not valid YAML: /);
+});
+
+Deno.test("decodePackage bounds inflation and names missing fields (found by tools/fuzz.ts)", () => {
+  const doc = encodePackage(ELF, META);
+  // A zlib bomb: 64 MiB of zeros claimed to be 300 bytes stops one byte past the claim.
+  const bomb = Buffer.from(deflateSync(new Uint8Array(64 << 20))).toString("base64");
+  rejects(
+    { ...doc, bpf_object: bomb },
+    "bpf_object_size: 300 in the package, but the object inflates to more",
+  );
+  rejects(
+    { ...doc, bpf_object_size: 2 ** 32 },
+    "bpf_object_size: 4294967296 bytes is more than the 256 MiB limit",
+  );
+  rejects({ meta: doc.meta, bpf_object_size: 1 }, "bpf_object: missing (expected string)");
+  rejects(
+    { ...doc, meta: { ...META, bpf_skel: { ...META.bpf_skel, obj_name: "x".repeat(300) } } },
+    "meta.bpf_skel.obj_name: Too big: expected string to have <=256 characters",
+  );
+  // Found by the long fuzz run: a name with a newline made error messages span lines.
+  rejects(
+    { ...doc, meta: { ...META, bpf_skel: { ...META.bpf_skel, obj_name: "a\nb" } } },
+    "meta.bpf_skel.obj_name: has control characters",
+  );
 });

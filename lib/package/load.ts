@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { decodePackage, type Package, parsePackageText } from "./codec.ts";
+import { ElfError, parseElf } from "../elf/mod.ts";
 import { PackageError } from "./errors.ts";
 import { isTarPackage } from "./tar.ts";
 import { readPackageTar } from "./tar_package.ts";
@@ -11,7 +12,14 @@ export async function readSource(source: string): Promise<Uint8Array> {
     try {
       res = await fetch(source);
     } catch (e) {
-      throw new PackageError(`${source}: cannot fetch: ${(e as Error).message}`);
+      // Deno and Bun word a refused connection differently: say it once, the same way.
+      const text = `${(e as Error).message} ${(e as { code?: string }).code ?? ""} ${
+        String((e as { cause?: unknown }).cause ?? "")
+      }`;
+      const why = /ECONNREFUSED|Connection refused/i.test(text)
+        ? "connection refused"
+        : (e as Error).message.split("\n")[0];
+      throw new PackageError(`${source}: cannot fetch: ${why}`);
     }
     if (!res.ok) throw new PackageError(`${source}: HTTP ${res.status}`);
     return new Uint8Array(await res.arrayBuffer());
@@ -20,7 +28,13 @@ export async function readSource(source: string): Promise<Uint8Array> {
     return new Uint8Array(readFileSync(source === "-" ? 0 : source));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : code;
+    const why = code === "ENOENT"
+      ? "no such file"
+      : code === "EISDIR"
+      ? "is a directory"
+      : code === "EACCES"
+      ? "permission denied"
+      : code;
     throw new PackageError(`${source}: ${why}`);
   }
 }
@@ -32,9 +46,15 @@ export async function decodePackageText(
   format?: "json" | "yaml",
 ): Promise<Package> {
   try {
-    return decodePackage(await parsePackageText(text, format));
+    const pkg = decodePackage(await parsePackageText(text, format));
+    // Read once here so a broken object is reported against the package that carries it.
+    parseElf(pkg.object);
+    return pkg;
   } catch (e) {
     if (e instanceof PackageError) throw new PackageError(`${source}: ${e.message}`, e.path);
+    if (e instanceof ElfError) {
+      throw new PackageError(`${source}: bpf_object: ${e.message}`, "bpf_object");
+    }
     throw e;
   }
 }

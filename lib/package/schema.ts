@@ -7,21 +7,27 @@ import { z } from "zod";
  * A list that upstream also accepts as `null`; read as empty. We also accept it missing: ecc
  * (upstream's and ours) leaves `maps`/`progs` out when the object has none.
  */
+/**
+ * An identifier (map, program, variable, type or section name): bounded, so an error that
+ * names one stays one readable line. 256 is twice the longest kernel symbol name of older kernels.
+ */
+const ident = z.string().max(256).regex(/^[^\x00-\x1f\x7f]*$/, "has control characters");
+
 const nullableList = <T extends z.ZodType>(item: T) =>
   z.array(item).nullish().transform((v) => v ?? []);
 
 /** `cmdarg` of a data-section variable: how its command-line flag looks. */
 export const CmdArgSchema = z.looseObject({
   default: z.unknown().optional(),
-  long: z.string().nullish(),
-  short: z.string().nullish(),
+  long: ident.nullish(),
+  short: ident.nullish(),
   help: z.string().nullish(),
 });
 
 /** One variable of `.rodata`/`.bss`: it becomes a program flag. */
 export const VariableSchema = z.looseObject({
-  name: z.string(),
-  type: z.string(),
+  name: ident,
+  type: ident,
   value: z.unknown().optional(),
   description: z.string().nullish(),
   cmdarg: CmdArgSchema.nullish(),
@@ -29,7 +35,7 @@ export const VariableSchema = z.looseObject({
 
 /** A data section (`.rodata`, `.bss`) and its variables. */
 export const DataSectionSchema = z.looseObject({
-  name: z.string(),
+  name: ident,
   variables: z.array(VariableSchema),
 });
 
@@ -48,7 +54,7 @@ export const ExportConfigSchema = z.union([
   z.looseObject({
     custom_members: z.array(
       z.looseObject({
-        name: z.string(),
+        name: ident,
         offset: z.number().int().nonnegative(),
         btf_type_id: z.number().int().nonnegative(),
       }),
@@ -58,8 +64,8 @@ export const ExportConfigSchema = z.union([
 
 /** A map the object defines, user map or internal data map. */
 export const MapSchema = z.looseObject({
-  name: z.string(),
-  ident: z.string(),
+  name: ident,
+  ident: ident,
   mmaped: z.boolean().default(false),
   sample: MapSampleSchema.nullish(),
   export_config: ExportConfigSchema.default("no_export"),
@@ -68,8 +74,8 @@ export const MapSchema = z.looseObject({
 
 /** A BPF program: function name, SEC string, and per-type attach extras. */
 export const ProgSchema = z.looseObject({
-  name: z.string(),
-  attach: z.string(),
+  name: ident,
+  attach: ident,
   link: z.boolean(),
 });
 
@@ -83,7 +89,7 @@ export const DocSchema = z.looseObject({
 
 /** `bpf_skel`: what the object holds. */
 export const BpfSkelSchema = z.looseObject({
-  obj_name: z.string().min(1),
+  obj_name: ident.min(1),
   data_sections: z.array(DataSectionSchema),
   maps: nullableList(MapSchema),
   progs: nullableList(ProgSchema),
@@ -91,11 +97,11 @@ export const BpfSkelSchema = z.looseObject({
 });
 
 /** One member of an exported struct (a display type string; layout comes from BTF). */
-export const ExportMemberSchema = z.looseObject({ name: z.string(), type: z.string() });
+export const ExportMemberSchema = z.looseObject({ name: ident, type: ident });
 
 /** An exported event type (legacy single-export mode uses the first). */
 export const ExportTypeSchema = z.looseObject({
-  name: z.string(),
+  name: ident,
   members: z.array(ExportMemberSchema),
   size: z.number().int().nonnegative(),
   type_id: z.number().int().nonnegative(),

@@ -69,7 +69,7 @@ Deno.test("ecli run rejects broken packages with one line naming the problem", a
   await expectError(
     write("e.json", schema),
     [],
-    `${dir}/e.json: meta.bpf_skel.progs[1].attach: Invalid input: expected string, received undefined`,
+    `${dir}/e.json: meta.bpf_skel.progs[1].attach: missing (expected string)`,
   );
   await expectError(join(dir, "missing.json"), [], `${dir}/missing.json: no such file`);
   await expectError(dir, [], `${dir}: is a directory`);

@@ -293,3 +293,17 @@ export function cStringAt(bytes: Uint8Array): string {
   const end = bytes.indexOf(0);
   return new TextDecoder().decode(bytes.subarray(0, end < 0 ? bytes.length : end));
 }
+
+/**
+ * Types of the BPF links that hold programs named `name` (`bpftool link list`): "xdp", or a
+ * number where Debian's bpftool predates the type (tcx links are 11, `BPF_LINK_TYPE_TCX`).
+ */
+export function linkTypesOf(name: string): (string | number)[] {
+  const list = (what: string) => {
+    const r = spawnSync("bpftool", ["-j", what, "list"], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`bpftool ${what} list: ${r.stderr}`);
+    return JSON.parse(r.stdout) as { id: number; name?: string; prog_id?: number; type: unknown }[];
+  };
+  const ids = new Set(list("prog").filter((p) => p.name === name).map((p) => p.id));
+  return list("link").filter((l) => ids.has(l.prog_id!)).map((l) => l.type as string | number);
+}
