@@ -232,7 +232,7 @@ export const BAD_INPUTS: BadInput[] = [
     files: { "num.ts": "export default 42;" },
     argv: ["run", "$PKG", "--handler", "$DIR/num.ts"],
     message:
-      "ecli: error: $DIR/num.ts: default export: Invalid input (a function (event, ctx) or an object with start/event/sample/stop)",
+      "ecli: error: $DIR/num.ts: default export: Invalid input (a function (event, ctx) or an object with start/event/view/batch/sample/stop)",
   },
   {
     area: "handler",
