@@ -35,7 +35,12 @@ export const FollowQuery = z.object({
 /** The first problem of a failed validation, naming the field. */
 export function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
-  return `${issue.path.join(".") || "body"}: ${issue.message}`;
+  const where = issue.path.join(".") || "body";
+  // zod words an absent field "received undefined": say what the client did wrong instead.
+  if (issue.code === "invalid_type" && / received undefined$/.test(issue.message)) {
+    return `${where}: missing (expected ${issue.expected})`;
+  }
+  return `${where}: ${issue.message.replace(/^Invalid input: /, "")}`;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

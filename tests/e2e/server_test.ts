@@ -360,7 +360,7 @@ hostKernelTest(
             { program_type: "json" },
             undefined,
             400,
-            /^program_data_buf: /,
+            /^program_data_buf: missing \(expected string\)$/,
           ],
           [
             "unknown program_type",

@@ -3,7 +3,7 @@
  * reader, the typed errors it may throw (anything else is a bug), the inputs (from scratch and
  * mutated real packages and objects) and the call that reads one input the way `ecli` does.
  *
- * To add a reader (tar archives, OCI manifests, server request bodies, wasm modules): append
+ * To add a reader: append
  * one entry to `READERS` with its error classes, an arbitrary built from `mutatedBytes` /
  * `scratchBytes` / `hostileValue` over its own seeds, and its read function.
  * @module
@@ -25,6 +25,13 @@ import { buildDecoder, DecodeError } from "../../lib/decode/mod.ts";
 import { ElfError, parseElf } from "../../lib/elf/mod.ts";
 import { decodePackage, PackageError, parsePackageText } from "../../lib/package/mod.ts";
 import { RunError, selectExports } from "../../lib/run/mod.ts";
+import { objectRelocations } from "../../compile/btfgen/mod.ts";
+import { decodePackageTar, writeTar } from "../../lib/package/mod.ts";
+import { OciError, programManifest } from "../../lib/oci/mod.ts";
+import { decodeBase64, firstIssue, startRequest } from "../../lib/server/schema.ts";
+import { TaskError } from "../../lib/tasks/mod.ts";
+import { inspectWasmModule, WasmError } from "../../lib/wasm/mod.ts";
+import { decodePayload, encodePayload, StandaloneError } from "../../lib/standalone/mod.ts";
 import { hostileValue, mutatedBytes, mutatedText, replaceAtPath, scratchBytes } from "./mutate.ts";
 import type { Seeds } from "./seeds.ts";
 
@@ -257,6 +264,71 @@ function schemaDocs(seeds: Seeds): fc.Arbitrary<unknown> {
   );
 }
 
+/** package.tar archives of the seed packages (as ecc --btfgen lays them out, without BTF). */
+function tarSeeds(s: Seeds): Uint8Array[] {
+  return s.packageJson.map((text, i) =>
+    writeTar([
+      { name: "package.json", data: new TextEncoder().encode(text) },
+      { name: `prog${i}.bpf.o`, data: s.objects[i % s.objects.length] },
+    ])
+  );
+}
+
+/** Manifests as registries serve them: ours, upstream's wasm, and foreign ones. */
+function manifestSeeds(): string[] {
+  const d = (c: string) => `sha256:${c.repeat(64)}`;
+  const oci = "application/vnd.oci.image.manifest.v1+json";
+  return [
+    {
+      schemaVersion: 2,
+      mediaType: oci,
+      artifactType: "application/vnd.ecli-ts.package.v1",
+      config: {
+        mediaType: "application/vnd.ecli-ts.package.config.v1+json",
+        digest: d("a"),
+        size: 2,
+      },
+      layers: [{ mediaType: "application/vnd.ecli-ts.package.v1+json", digest: d("b"), size: 9 }],
+      annotations: { "org.opencontainers.image.title": "procsnoop" },
+    },
+    {
+      schemaVersion: 2,
+      mediaType: oci,
+      config: { mediaType: "application/vnd.wasm.config.v1+json", digest: d("c"), size: 2 },
+      layers: [{
+        mediaType: "application/vnd.wasm.content.layer.v1+wasm",
+        digest: d("d"),
+        size: 8,
+      }],
+    },
+    {
+      schemaVersion: 2,
+      mediaType: oci,
+      config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: d("e"), size: 2 },
+      layers: [],
+    },
+  ].map((m) => JSON.stringify(m));
+}
+
+/** `POST /task` bodies: upstream's shape around real packages, then mutated. */
+function taskBodySeeds(s: Seeds): string[] {
+  return s.packageJson.map((text, i) =>
+    JSON.stringify({
+      // Upstream's client sends base64 without padding; most tools pad.
+      program_data_buf: i % 2
+        ? Buffer.from(text).toString("base64").replace(/=+$/, "")
+        : Buffer.from(text).toString("base64"),
+      program_type: ["json", "tar", "wasm"][i % 3],
+      program_name: i % 2 ? null : "p",
+      extra_args: ["--verbose"],
+      export_json: !!(i % 2),
+    })
+  );
+}
+
+/** A minimal valid wasm module (magic, version, one custom section) and the wasm header. */
+const WASM_MINIMAL = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0, 2, 1, 0x78]);
+
 /** The readers, in report order. */
 export const READERS: FuzzReader[] = [
   define<Uint8Array>({
@@ -358,5 +430,101 @@ export const READERS: FuzzReader[] = [
     errors: [ArgError],
     inputs: flagLines,
     read: ([doc, argv]) => preparePackage(doc, argv),
+  }),
+  define<Uint8Array>({
+    name: "btf-ext",
+    what: ".BTF.ext CO-RE relocation records (lib/btf parseCoreRelos via btfgen)",
+    errors: [ElfError, BtfError],
+    inputs: (s) => mutatedBytes(s.objects),
+    read: (b) => objectRelocations(b),
+  }),
+  define<Uint8Array>({
+    name: "tar",
+    what: "package.tar archives (lib/package readTar + the package inside)",
+    errors: PACKAGE_ERRORS,
+    inputs: (s) =>
+      fc.oneof(
+        { weight: 4, arbitrary: mutatedBytes(tarSeeds(s)) },
+        { weight: 1, arbitrary: scratchBytes() },
+      ),
+    read: (b) => decodePackageTar(b, "fuzz.tar"),
+  }),
+  define<string>({
+    name: "oci-manifest",
+    what: "OCI manifests as a registry serves them (lib/oci programManifest)",
+    errors: [OciError],
+    inputs: () =>
+      fc.oneof(
+        { weight: 4, arbitrary: mutatedText(manifestSeeds()) },
+        { weight: 1, arbitrary: fc.json({ maxDepth: 4 }) },
+      ),
+    read: (text) =>
+      programManifest(
+        new TextEncoder().encode(text),
+        "application/vnd.oci.image.manifest.v1+json",
+        "fuzz",
+      ),
+  }),
+  define<string>({
+    name: "server-body",
+    what: "ecli server POST /task bodies (JSON, zod schema, base64, the package)",
+    errors: [TaskError, ...PACKAGE_ERRORS],
+    inputs: (s) =>
+      fc.oneof(
+        { weight: 4, arbitrary: mutatedText(taskBodySeeds(s)) },
+        { weight: 1, arbitrary: fc.json({ maxDepth: 4 }) },
+      ),
+    async read(text) {
+      // As the route does: malformed JSON, a failed field and bad base64 are each one line.
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new TaskError("malformed JSON body");
+      }
+      const r = startRequest(["json", "tar", "wasm"]).safeParse(json);
+      if (!r.success) throw new TaskError(firstIssue(r.error));
+      let bytes: Uint8Array;
+      try {
+        bytes = decodeBase64(r.data.program_data_buf);
+      } catch (e) {
+        throw new TaskError(`program_data_buf: ${(e as Error).message}`);
+      }
+      if (r.data.program_type === "json") {
+        preparePackage(await parsePackageText(new TextDecoder().decode(bytes), "json"));
+      }
+    },
+  }),
+  define<Uint8Array>({
+    name: "wasm-module",
+    what: "wasm modules (lib/wasm inspectWasmModule: sections, imports, embedded objects)",
+    errors: [WasmError],
+    inputs: () =>
+      fc.oneof(
+        { weight: 3, arbitrary: mutatedBytes([WASM_MINIMAL]) },
+        { weight: 1, arbitrary: scratchBytes(WASM_MINIMAL.subarray(0, 8)) },
+      ),
+    read: (b) => inspectWasmModule(b),
+  }),
+  define<Uint8Array>({
+    name: "tool-payload",
+    what: "standalone tool payloads and trailers (lib/standalone decodePayload)",
+    errors: [StandaloneError],
+    inputs: (s) =>
+      mutatedBytes(
+        s.packageJson.slice(0, 2).map((text) =>
+          encodePayload({
+            ecli: "0.1.0",
+            name: "tool",
+            program: {
+              source: "package.json",
+              type: "json",
+              data: Buffer.from(text).toString("base64"),
+            },
+            args: ["--json"],
+          })
+        ),
+      ),
+    read: (b) => decodePayload(b),
   }),
 ];
