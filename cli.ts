@@ -43,6 +43,7 @@ Commands:
   <script.ts> [FLAGS]                          run a one-file script (BPF C in bpf\`...\` + its handler)
   types <script.ts>                            write <script>.d.ts beside it: its event types and bpf\`\`
   build <script.ts> [-o FILE]                  write the script's package (<script>.package.json)
+  trace <probe>... [-e CODE] [--filter EXPR]   trace tracepoints, fentry, kprobes, uprobes: no C (--list)
 
 Options:
   -h, --help       print this help
@@ -566,6 +567,8 @@ async function main(argv: string[], tool?: EmbeddedTool): Promise<number> {
       return await typesMain(rest);
     case "build":
       return await buildMain(rest);
+    case "trace":
+      return await (await import("./cli/trace.ts")).traceMain(rest, runMain);
     case "-V":
     case "--version":
       return print(await versionLine());
