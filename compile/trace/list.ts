@@ -10,10 +10,16 @@ import type { ProbeField } from "./fields.ts";
 
 const FUNCTION_KINDS = new Set(["fentry", "fexit", "kprobe", "kretprobe", "f", "fr", "k", "kr"]);
 
+/** Whether `decl` declares the name `name` (else the event renamed it). */
+function declares(decl: string, name: string): boolean {
+  return new RegExp(`(?:^|\\W)${name}(?:\\[.*)?$`).test(decl);
+}
+
 function block(label: string, fields: ProbeField[]): string {
-  return `${label}\n${
-    fields.map((f) => `    ${f.decl}${f.decl.endsWith(f.name) ? "" : ` (e.${f.name})`}\n`).join("")
-  }`;
+  const lines = fields.map((f) =>
+    `    ${f.decl}${declares(f.decl, f.name) ? "" : ` (e.${f.name})`}\n`
+  );
+  return `${label}\n${lines.join("")}`;
 }
 
 /**

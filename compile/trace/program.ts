@@ -258,7 +258,6 @@ export function traceProgram(probes: Probe[], opts: TraceProgramOptions): string
       ? `e->${f.name} < 0 ? 0 : (u64)e->${f.name}`
       : `(u64)e->${f.name}`;
     deliver = [
-      "u32 zero = 0;",
       "struct hist *h = bpf_map_lookup_elem(&hist, &zero);",
       "if (!h)",
       "\treturn 0;",
