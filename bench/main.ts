@@ -6,3 +6,4 @@ await import("./ecc.ts");
 const { runEventsBench } = await import("./events.ts");
 await runEventsBench();
 await import("./standalone.ts");
+await import("./trace.ts");
