@@ -140,6 +140,8 @@ export interface SourceBuildOptions {
   clang?: string;
   /** Commands run, for `--verbose`. */
   log?: (line: string) => void;
+  /** false: the C includes no `vmlinux.h` (none is rendered: faster). */
+  vmlinux?: boolean;
 }
 
 /**
@@ -173,6 +175,7 @@ export async function buildSource(code: string, opts: SourceBuildOptions): Promi
       clang: opts.clang,
       cflags: opts.cflags,
       log: opts.log,
+      vmlinux: opts.vmlinux,
     });
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);

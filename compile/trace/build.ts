@@ -58,7 +58,7 @@ export async function buildTrace(specs: string[], opts: TraceOptions = {}): Prom
     );
   }
   const source = traceProgram(probes, { mode, filter: cond, intervalMs: opts.intervalMs });
-  const build = await buildSource(source, { name: "trace", log: opts.log });
+  const build = await buildSource(source, { name: "trace", log: opts.log, vmlinux: false });
   return {
     probes,
     event,

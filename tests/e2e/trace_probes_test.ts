@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startCli, waitFor } from "../support/cli.ts";
+import { runCli, startCli, waitFor } from "../support/cli.ts";
 import { featureTest } from "../support/features.ts";
 import { scratchDir, trigger } from "../support/kernel.ts";
 
@@ -14,6 +14,10 @@ import { scratchDir, trigger } from "../support/kernel.ts";
 async function traceCat(probes: string[]) {
   const file = join(scratchDir(), `fn-traced-${Deno.pid}`);
   writeFileSync(file, "x");
+  // Built first (parsing the kernel's BTF and clang are slow under emulation): the run then
+  // takes the package from the build cache and attaches within the start-up timeout.
+  const built = await runCli(["trace", ...probes, "--types", join(scratchDir(), "t.d.ts")]);
+  assert.equal(built.code, 0, built.stderr);
   const run = startCli([
     "trace",
     ...probes,
