@@ -3,9 +3,11 @@
  * and its prototype, the typed arguments of fentry/fexit and kprobe/kretprobe probes.
  * @module
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { type Btf, declaration, Kind, parseBtf } from "../../lib/btf/mod.ts";
-import { KERNEL_BTF } from "../vmlinux.ts";
+import { cacheDir, writeFileAtomic } from "../cache.ts";
+import { hashHex, KERNEL_BTF } from "../vmlinux.ts";
 import { fieldName, type FieldValue, intType, type ProbeField } from "./fields.ts";
 
 let kernel: Btf | null | undefined;
@@ -90,6 +92,35 @@ export function functionProto(btf: Btf, name: string): FunctionProto | undefined
     source: { from: "ret" } as const,
   };
   return { args, ret, argCount: proto.params.length };
+}
+
+/** This kernel's identity (release, build, BTF size), or undefined without BTF. */
+function kernelIdentity(): string | undefined {
+  try {
+    const release = readFileSync("/proc/sys/kernel/osrelease", "utf8").trim();
+    const version = readFileSync("/proc/sys/kernel/version", "utf8").trim();
+    return hashHex(`${release}:${version}:${statSync(KERNEL_BTF).size}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `functionProto` of the running kernel, cached per kernel: parsing its BTF costs about a
+ * second, so a trace whose package is cached starts without it. Undefined for no function.
+ */
+export function kernelFunctionProto(name: string): FunctionProto | undefined {
+  const id = kernelIdentity();
+  const file = id && cacheDir("trace-functions", id, `${name.replace(/[^\w.]/g, "_")}.json`);
+  if (file && existsSync(file)) {
+    try {
+      return JSON.parse(readFileSync(file, "utf8")) as FunctionProto;
+    } catch { /* rewritten below */ }
+  }
+  const btf = kernelBtf();
+  const proto = btf && functionProto(btf, name);
+  if (proto && file) writeFileAtomic(file, JSON.stringify(proto));
+  return proto;
 }
 
 /** uprobe arguments: no types, six u64 registers. */

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { TraceError } from "./errors.ts";
 import type { ProbeField } from "./fields.ts";
-import { functionProto, kernelBtf, listFunctions, uprobeArgs } from "./kernel_functions.ts";
+import { kernelBtf, kernelFunctionProto, listFunctions, uprobeArgs } from "./kernel_functions.ts";
 import { listTracepoints, tracefsEvents, tracepointFields } from "./tracefs.ts";
 
 /** Probe kinds, by the name a spec starts with. */
@@ -138,16 +138,20 @@ function tracepoints(rest: string, spec: string): Probe[] {
 }
 
 function functions(kind: ProbeKind, rest: string, spec: string): Probe[] {
-  const btf = kernelBtf();
-  if (!btf) {
-    throw new TraceError(`${spec}: this kernel has no BTF (/sys/kernel/btf/vmlinux) to type it`);
-  }
-  const all = listFunctions(btf);
-  const names = isGlob(rest) ? all.filter((f) => globRegExp(rest).test(f)) : [rest];
   const exit = kind === "fexit" || kind === "kretprobe";
+  let names = [rest];
+  if (isGlob(rest)) {
+    const btf = kernelBtf();
+    if (!btf) throw noBtf(spec);
+    names = listFunctions(btf).filter((f) => globRegExp(rest).test(f));
+  }
   return names.map((name) => {
-    const proto = functionProto(btf, name);
-    if (!proto) throw unknown("kernel function", spec, closeMatches(name, all), `${kind}:`);
+    const proto = kernelFunctionProto(name);
+    if (!proto) {
+      const btf = kernelBtf();
+      if (!btf) throw noBtf(spec);
+      throw unknown("kernel function", spec, closeMatches(name, listFunctions(btf)), `${kind}:`);
+    }
     // fexit sees the arguments too; kretprobe only the return value (the registers are gone).
     const fields = kind === "kretprobe"
       ? []
@@ -163,6 +167,10 @@ function functions(kind: ProbeKind, rest: string, spec: string): Probe[] {
       argCount: proto.argCount,
     };
   });
+}
+
+function noBtf(spec: string): TraceError {
+  return new TraceError(`${spec}: this kernel has no BTF (/sys/kernel/btf/vmlinux) to type it`);
 }
 
 function uprobes(kind: ProbeKind, rest: string, spec: string): Probe[] {
