@@ -21,7 +21,7 @@ Probes (wildcards * and ? where the kernel lists the targets):
                              strings are read as strings)
   fentry:FUNC  fexit:FUNC    arguments (and ret) typed from the function's BTF prototype
   kprobe:FUNC  kretprobe:FUNC  the same through kprobes (kretprobe: ret only)
-  uprobe:PATH:SYMBOL  uretprobe:PATH:SYMBOL  arg0..arg5 (u64), ret
+  uprobe:PATH:SYMBOL  uretprobe:PATH:SYMBOL  arg0..arg4 (u64), ret
 
 Options:
   -e, --eval <CODE>      handler code per event (e, ctx, emit, …), as in ecli run

@@ -123,9 +123,9 @@ export function kernelFunctionProto(name: string): FunctionProto | undefined {
   return proto;
 }
 
-/** uprobe arguments: no types, six u64 registers. */
+/** uprobe arguments: no types, the five u64 argument registers BPF_KPROBE reads. */
 export function uprobeArgs(): ProbeField[] {
-  return Array.from({ length: 6 }, (_, index) => ({
+  return Array.from({ length: 5 }, (_, index) => ({
     name: `arg${index}`,
     decl: `u64 arg${index}`,
     value: { kind: "int", type: "u64" } as const,

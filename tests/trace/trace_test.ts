@@ -2,7 +2,8 @@
  * `ecli trace` on the host's tracepoints, as a user runs it: a one-liner prints the file the
  * test opens, typed fields (dfd is -100, an int), the in-kernel filter proven by the program's
  * own `submitted` counter (events of another process are never submitted), `--count-by comm`
- * and `--hist` count the triggers, `--list` and `--types` show the real fields, and bad input
+ * and `--hist` count the triggers, a uprobe on libc sees chmod's mode, `--list` and `--types`
+ * show the real fields, and bad input
  * is one exact line.
  */
 import assert from "node:assert/strict";
@@ -162,6 +163,22 @@ hostKernelTest("--hist draws the log2 histogram of a field, counted in the kerne
     "     count               : count    distribution\n" +
       "         0 -> 1          : 0        |                                        |\n" +
       "      2048 -> 4095       : 4        |****************************************|\n",
+  );
+});
+
+hostKernelTest("a uprobe on libc's fchmodat sees chmod's arguments", async () => {
+  const ldd = spawnSync("ldd", ["/bin/chmod"], { encoding: "utf8" }).stdout;
+  const libc = /libc\.so\.6 => (\S+)/.exec(ldd)![1];
+  const file = uniqueFile();
+  let pid = 0;
+  const r = await traceWhile(
+    [`uprobe:${libc}:fchmodat`, "--filter", "e.arg2 == 0o612", "--fields", "pid,comm,arg2"],
+    async () => pid = (await trigger("/bin/chmod", ["612", file])).pid,
+    (o) => o.includes(" 394"),
+  );
+  assert.match(
+    r.stdout,
+    new RegExp(`^TIME +PID +COMM +ARG2 *\\n\\d\\d:\\d\\d:\\d\\d +${pid} chmod +394\\n$`),
   );
 });
 
