@@ -3,8 +3,7 @@
  * test opens, typed fields (dfd is -100, an int), the in-kernel filter proven by the program's
  * own `submitted` counter (events of another process are never submitted), `--count-by comm`
  * and `--hist` count the triggers, a uprobe on libc sees chmod's mode, `--list` and `--types`
- * show the real fields, and bad input
- * is one exact line.
+ * show the real fields, and bad input is one exact line.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
