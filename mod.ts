@@ -89,3 +89,16 @@ export {
   type ToolPayload,
 } from "./lib/standalone/mod.ts";
 export { VERSION } from "./version.ts";
+export {
+  buildTrace,
+  listProbes,
+  type Probe,
+  type ProbeField,
+  resolveProbes,
+  type TraceBuild,
+  TraceError,
+  type TraceMode,
+  type TraceOptions,
+  traceProgram,
+} from "./compile/trace/mod.ts";
+export { countsHandler, histHandler } from "./lib/trace/mod.ts";
