@@ -1,6 +1,6 @@
 /**
  * `ecli trace`: time from the command to its first event, with an empty build cache (clang
- * runs, and vmlinux.h is generated) and with the cache filled, against bpftrace running the
+ * runs) and with the cache filled, against bpftrace running the
  * same one-liner in the same run (median of N, interleaved), with peak RSS (VmHWM) at the
  * first event. The one-liner: print the filename of openat(2) calls of one unique file, which
  * this process opens every 5 ms.
@@ -64,8 +64,8 @@ const traceArgs = [
 ];
 const bpftrace = spawnSync("sh", ["-c", "command -v bpftrace"], { encoding: "utf8" }).stdout.trim();
 const bpftraceProgram =
-  `tracepoint:syscalls:sys_enter_openat /str(args.filename) == "${marker}"/ ` +
-  `{ printf("%s\\n", str(args.filename)); }`;
+  `tracepoint:syscalls:sys_enter_openat /str(args->filename) == "${marker}"/ ` +
+  `{ printf("%s\\n", str(args->filename)); }`;
 
 const rows: Record<string, { ms: number; rss: number }[]> = { cold: [], cached: [], bpftrace: [] };
 for (let i = 0; i < runs; i++) {
@@ -88,7 +88,7 @@ const line = (name: string, rs: { ms: number; rss: number }[]) => {
     `| ${name} | ${ms.toFixed(0)} ms | ${ratio} | ${median(rs.map((r) => r.rss)).toFixed(0)} MB |`,
   );
 };
-line("ecli trace, empty cache (clang + vmlinux.h)", rows.cold);
+line("ecli trace, empty cache (clang runs)", rows.cold);
 line("ecli trace, cached", rows.cached);
 if (bpftrace) line("bpftrace -e (same one-liner)", rows.bpftrace);
 else console.log("bpftrace: not installed (apt-get install bpftrace), its row is skipped");
