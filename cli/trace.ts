@@ -192,7 +192,27 @@ export async function traceMain(
     ...t.runArgs,
     ...(built.userFilter !== undefined ? ["--filter", built.userFilter] : []),
   ];
-  return await run(runArgs, { pkg, handler, name: "ecli trace" });
+  try {
+    return await run(runArgs, { pkg, handler, name: "ecli trace" });
+  } catch (e) {
+    throw await withAlternative(e as Error, built.probes.map((p) => p.label));
+  }
+}
+
+/**
+ * A load failure because the kernel refuses fentry/fexit, said as the probe that needs it and
+ * what to use instead (kprobes when the kernel has them, else tracepoints).
+ */
+async function withAlternative(e: Error, probes: string[]): Promise<Error> {
+  const { hasKprobes, missingKernelSupport } = await import("../lib/loader/mod.ts");
+  const why = missingKernelSupport("fentry/x", 1);
+  const probe = probes.find((p) => /^f(entry|exit):/.test(p));
+  if (!probe || !why || !e.message.endsWith(why)) return e;
+  const fn = probe.slice(probe.indexOf(":") + 1);
+  const instead = hasKprobes()
+    ? `try ${probe.startsWith("fexit") ? "kretprobe" : "kprobe"}:${fn}`
+    : "this kernel has no kprobes either: use tracepoints (ecli trace --list 'tracepoint:*')";
+  return new TraceUsageError(`${probe}: ${why}; ${instead}`);
 }
 
 /** A probe kind this kernel lacks, said before anything is built. */

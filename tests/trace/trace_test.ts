@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { runCli, startCli, waitFor } from "../support/cli.ts";
 import { hostKernelTest, scratchDir, trigger, uniqueCopy } from "../support/kernel.ts";
 import { hasKprobes } from "../../lib/loader/mod.ts";
+import { featureMissing } from "../support/features.ts";
 
 const OPENAT = "tracepoint:syscalls:sys_enter_openat";
 
@@ -249,6 +250,13 @@ hostKernelTest("bad probes, fields and missing probe kinds are one line each", a
       ["kprobe:do_sys_openat2"],
       "kprobe:do_sys_openat2: this kernel has no kprobe support (CONFIG_KPROBES is off); " +
       "try fentry:do_sys_openat2",
+    ]);
+  }
+  if (featureMissing("fentry") && !hasKprobes()) {
+    cases.push([
+      ["fentry:do_sys_openat2", "--duration", "1"],
+      "fentry:do_sys_openat2: this kernel refuses BPF tracing programs (fentry/fexit) even for " +
+      "root; this kernel has no kprobes either: use tracepoints (ecli trace --list 'tracepoint:*')",
     ]);
   }
   for (const [args, line] of cases) {
