@@ -89,7 +89,7 @@ function countingHandler(): string {
     h,
     `let seen = 0;
 export default {
-  event() { seen++; },
+  event() { seen++; return "event"; },
   stop(ctx: { maps: Record<string, { get(k: number): unknown }>; emit(v: unknown): void }) {
     ctx.emit(\`seen \${seen} submitted \${ctx.maps.submitted.get(0)}\`);
   },
@@ -112,9 +112,10 @@ hostKernelTest(
       const r = await traceWhile(
         [OPENAT, "--filter", filter(traced.pid), "--handler", handler, "--verbose"],
         () => Promise.all([traced.release(), other.release()]),
-        () => true,
+        // Stopped once the three matches have arrived.
+        (o) => o.split("event\n").length > 3,
       );
-      const m = /^seen (\d+) submitted (\d+)$/.exec(r.stdout.trim());
+      const m = /^(?:event\n){3}seen (\d+) submitted (\d+)$/.exec(r.stdout.trim());
       assert.ok(m, r.stdout);
       return { seen: Number(m[1]), submitted: Number(m[2]), stderr: r.stderr };
     };
