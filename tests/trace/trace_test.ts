@@ -179,7 +179,7 @@ hostKernelTest("a uprobe on libc's fchmodat sees chmod's arguments", async () =>
   );
   assert.match(
     r.stdout,
-    new RegExp(`^TIME +PID +COMM +ARG2 *\\n\\d\\d:\\d\\d:\\d\\d +${pid} chmod +394\\n$`),
+    new RegExp(`^TIME +PID +COMM +ARG2 *\\n\\d\\d:\\d\\d:\\d\\d +${pid} +chmod +394\\n$`),
   );
 });
 
