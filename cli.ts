@@ -59,6 +59,7 @@ Commands:
   server [OPTIONS]                             run packages for remote clients over HTTP
   client [-e URL] <start|stop|list|log|pause|resume> ...  drive an 'ecli server'
   cleanup                                      remove tc filters/XDP programs killed runs left
+  trace <probe>... [-e CODE] [--filter EXPR]   trace tracepoints, fentry, kprobes, uprobes: no C (--list)
 
 Options:
   -h, --help       print this help
@@ -792,6 +793,8 @@ async function main(argv: string[], tool?: EmbeddedTool): Promise<number> {
       return await (await import("./cli/server.ts")).clientMain(rest);
     case "cleanup":
       return await cleanupMain(rest);
+    case "trace":
+      return await (await import("./cli/trace.ts")).traceMain(rest, runMain);
     case "-V":
     case "--version":
       return print(await versionLine());

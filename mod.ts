@@ -176,3 +176,16 @@ export {
   startServer,
   TaskClient,
 } from "./lib/server/mod.ts";
+export {
+  buildTrace,
+  listProbes,
+  type Probe,
+  type ProbeField,
+  resolveProbes,
+  type TraceBuild,
+  TraceError,
+  type TraceMode,
+  type TraceOptions,
+  traceProgram,
+} from "./compile/trace/mod.ts";
+export { countsHandler, histHandler } from "./lib/trace/mod.ts";

@@ -15,3 +15,4 @@ const { runWasmBench } = await import("./wasm.ts");
 await runWasmBench();
 const { runServerBench } = await import("./server.ts");
 await runServerBench();
+await import("./trace.ts");

@@ -57,6 +57,8 @@ export interface CompileOptions {
   btfhubArchive?: string;
   /** Kernel BTF files to tailor from (ecc `--btf-from`; see `kernelFromArg`); implies a tar. */
   btfFrom?: string[];
+  /** false: the source includes no `vmlinux.h`, so none is rendered (default true). */
+  vmlinux?: boolean;
 }
 
 /** What `compile` produced. */
@@ -173,10 +175,10 @@ export async function compile(
   const objectPath = join(outDir, `${stem}.bpf.o`);
   const clang = opts.clang ?? "clang";
   const arch = targetArch();
-  const vmlinux = vmlinuxHeader(arch);
+  const tmp = mkdtempSync(join(tmpdir(), "ecc-"));
+  const vmlinux = opts.vmlinux === false ? { dir: tmp, source: "none" } : vmlinuxHeader(arch);
   log(`vmlinux.h: ${vmlinux.dir} (${vmlinux.source})`);
 
-  const tmp = mkdtempSync(join(tmpdir(), "ecc-"));
   try {
     let input = source;
     if (header) {

@@ -85,10 +85,9 @@ export interface ScriptBuild {
 }
 
 /**
- * Compiles a script's BPF C with ecc into a package, cached by content: the key hashes the C
- * text, every file it includes with quotes (relative to the script) and this ecli version, so
- * an unchanged script never runs clang again. The cache is `<ecli cache>/build/<key>/`
- * (`$ECLI_CACHE_DIR`, else `$XDG_CACHE_HOME/ecli-ts`, else `~/.cache/ecli-ts`).
+ * Compiles a script's BPF C with ecc into a package, cached by content (`buildSource`): the
+ * key also hashes every file the C includes with quotes (relative to the script), so an
+ * unchanged script never runs clang again.
  */
 export async function buildScript(
   script: string,
@@ -104,10 +103,57 @@ export async function buildScript(
   }
   const src = scriptSource(text, script);
   const name = basename(path).replace(/\.[^.]+$/, "").replace(/[^A-Za-z0-9_]/g, "_");
-  const hash = createHash("sha256").update(`ecli ${VERSION}\0${src.line}\0${src.code}`);
-  for (const f of quotedIncludes(src.code, dirname(path))) {
-    hash.update(`\0${f}\0`).update(readFileSync(f));
+  const includes = quotedIncludes(src.code, dirname(path));
+  try {
+    return await buildSource(`#line ${src.line} ${JSON.stringify(path)}\n${src.code}\n`, {
+      name,
+      key: [String(src.line), ...includes.flatMap((f) => [f, readFileSync(f, "latin1")])],
+      cflags: ["-iquote", dirname(path)],
+      clang: opts.clang,
+      log: opts.log,
+    });
+  } catch (e) {
+    if (e instanceof CompileError && e.message.startsWith("clang failed")) {
+      throw new CompileError(
+        `${script}: its BPF C does not compile (${e.message.replace(/ compiling .*/, "")})`,
+        e.details,
+      );
+    }
+    if (e instanceof CompileError && e.message.includes("defines no struct to export")) {
+      throw new CompileError(
+        `${script}: its BPF C defines no struct for the events ('struct NAME {')`,
+      );
+    }
+    throw e;
   }
+}
+
+/** Options of `buildSource`. */
+export interface SourceBuildOptions {
+  /** The program's name: of the `.bpf.c` file and of the generated `<name>.d.ts`. */
+  name: string;
+  /** More text the package depends on besides the C (hashed into the cache key). */
+  key?: string[];
+  /** Extra clang arguments. */
+  cflags?: string[];
+  /** The clang to use. */
+  clang?: string;
+  /** Commands run, for `--verbose`. */
+  log?: (line: string) => void;
+  /** false: the C includes no `vmlinux.h` (none is rendered: faster). */
+  vmlinux?: boolean;
+}
+
+/**
+ * Compiles BPF C text with ecc into a package, cached by content: the key hashes the C text,
+ * `opts.key` and this ecli version, so the same program never runs clang again. The C's own
+ * structs are the package's export types. The cache is `<ecli cache>/build/<key>/`
+ * (`$ECLI_CACHE_DIR`, else `$XDG_CACHE_HOME/ecli-ts`, else `~/.cache/ecli-ts`).
+ */
+export async function buildSource(code: string, opts: SourceBuildOptions): Promise<ScriptBuild> {
+  const { name } = opts;
+  const hash = createHash("sha256").update(`ecli ${VERSION}\0${code}`);
+  for (const k of opts.key ?? []) hash.update(`\0${k}`);
   const dir = cacheDir("build", hash.digest("hex").slice(0, 32));
   const result = {
     package: join(dir, "package.json"),
@@ -120,31 +166,21 @@ export async function buildScript(
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const source = join(tmp, `${name}.bpf.c`);
-  writeFileSync(source, `#line ${src.line} ${JSON.stringify(path)}\n${src.code}\n`);
+  writeFileSync(source, code);
   try {
     await compile({
       source,
       exportHeader: source,
       outputDir: tmp,
       clang: opts.clang,
-      cflags: ["-iquote", dirname(path)],
+      cflags: opts.cflags,
       log: opts.log,
+      vmlinux: opts.vmlinux,
     });
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    if (e instanceof CompileError && e.message.startsWith("clang failed")) {
-      throw new CompileError(
-        `${script}: its BPF C does not compile (${e.message.replace(/ compiling .*/, "")})`,
-        e.details,
-      );
-    }
-    if (e instanceof CompileError && e.message.startsWith(`header ${source}`)) {
-      throw new CompileError(
-        `${script}: its BPF C defines no struct for the events ('struct NAME {')`,
-      );
-    }
     throw e;
   }
   return { ...result, cached: false };

@@ -88,6 +88,12 @@ export function startRun(args: string[], env?: Record<string, string>): Backgrou
   return startFollowed(bin, argv, { cwd: ROOT, env });
 }
 
+/** Starts `ecli <args>` (any command that says when it is attached) and follows its output. */
+export function startCli(args: string[], env?: Record<string, string>): BackgroundRun {
+  const [bin, argv] = cliCommand(args);
+  return startFollowed(bin, argv, { cwd: ROOT, env });
+}
+
 /** Starts any command that says ` attached, printing ` when ready, and follows its output. */
 export function startFollowed(
   bin: string,
