@@ -119,8 +119,13 @@ export interface RunSummary {
 
 interface Reader {
   run(signal?: AbortSignal): Promise<void>;
+  /** Delivers what the buffer holds now (at most `budget` records), without waiting. */
+  drain?(budget: number): number;
   close(): Promise<void> | void;
 }
+
+/** Records a stopping run still delivers from each buffer: what was there at Ctrl-C. */
+const FINAL_DRAIN = 1 << 20;
 
 /** A package attached in the kernel, delivering events until stopped. */
 export class RunningProgram {
@@ -306,12 +311,16 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
   return new RunningProgram(obj, args, stop, gate, async (self) => {
     const summary = self.summary;
     const limit = opts.count ?? Infinity;
+    // A stop (Ctrl-C, SIGTERM, --duration) still delivers what the buffers hold then; a stop
+    // by --count or by a failure delivers nothing more.
+    let draining = false;
     const counted = () => {
       if (++summary.events >= limit) stop.abort();
     };
     const hooks = (plan: ExportPlan): ReaderHooks => ({
       counted,
-      stopped: () => stop.signal.aborted,
+      stopped: () =>
+        stop.signal.aborted && !(draining && failure === undefined && summary.events < limit),
       lost: (n) => {
         summary.lost += n;
         consumer.lost?.(plan, n);
@@ -357,6 +366,15 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
           }
           await Promise.race([aborted(round), ...readers.map((r) => r.run(round))]);
         } finally {
+          if (stop.signal.aborted && failure === undefined) {
+            draining = true;
+            try {
+              for (const r of readers) r.drain?.(FINAL_DRAIN);
+            } catch (e) {
+              failure ??= e as Error;
+            }
+            draining = false;
+          }
           for (const r of readers) await r.close();
           out.flush();
           gate.roundEnded();
@@ -535,6 +553,11 @@ function makeReader(
       } finally {
         clearInterval(timer);
       }
+    },
+    drain: (budget) => {
+      const n = reader.drain(budget);
+      flush?.();
+      return n;
     },
     close: () => reader.close(),
   };

@@ -129,7 +129,7 @@ async function catOnce(pkg: string, file: string, args: string[]) {
   const run = startRun([pkg, ...args]);
   await run.attached;
   const { pid } = await trigger("/bin/cat", [file]);
-  await waitFor(run, (o) => o.includes("cat"));
+  await waitFor(run, (o) => o.includes("cat"), 15_000);
   const r = await run.stop();
   assert.equal(r.code, 0, r.stderr);
   return { out: r.stdout, pid };
