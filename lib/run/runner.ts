@@ -334,12 +334,18 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
       ? setTimeout(() => halt(), opts.durationMs)
       : undefined;
     opts.signal?.addEventListener("abort", () => halt(), { once: true });
+    // Readers made for the next round and not run yet (closed at the end if never used).
+    let next: Reader[] | undefined;
     try {
       for (const plan of plans) consumer.begin?.(plan);
       // The handler's start() runs before "attached" is announced: whatever it sets up (a
       // filter map, say) is in place before anyone relies on the run.
       await consumer.start?.();
       out.flush();
+      const makeReaders = () => plans.map((plan) => makeReader(plan, obj, consumer, hooks(plan)));
+      // The first round's readers exist before "attached" is announced: a perf buffer drops
+      // what is sent before its rings exist, and whoever waits for the line then triggers.
+      next = makeReaders();
       const n = obj.attachments.length;
       const what = plans.map((p) => `${p.map.name} (${p.kind})`).join(", ") || "no export map";
       log(
@@ -351,9 +357,10 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
       let resume: Resume | undefined;
       while (!stop.signal.aborted) {
         const round = AbortSignal.any([stop.signal, gate.round]);
-        const readers: Reader[] = [];
+        const readers: Reader[] = next ?? [];
+        next = undefined;
         try {
-          for (const plan of plans) readers.push(makeReader(plan, obj, consumer, hooks(plan)));
+          if (readers.length === 0) readers.push(...makeReaders());
           if (resume) {
             // Readers first: a perf buffer drops what is sent before its rings exist.
             try {
@@ -387,6 +394,7 @@ export function startProgram(pkg: Package, opts: StartOptions = {}): RunningProg
     } finally {
       clearTimeout(timer);
       stop.abort();
+      for (const r of next ?? []) await r.close();
       try {
         await consumer.finish?.();
       } catch (e) {

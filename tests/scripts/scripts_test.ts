@@ -18,7 +18,13 @@ import {
 import { join } from "node:path";
 import { ROOT, runCli, startFollowed, startRun, waitFor } from "../support/cli.ts";
 import { compileExample } from "../support/build.ts";
-import { hostKernelTest, scratchDir, trigger, uniqueCopy } from "../support/kernel.ts";
+import {
+  gatedCommand,
+  hostKernelTest,
+  scratchDir,
+  trigger,
+  uniqueCopy,
+} from "../support/kernel.ts";
 import { ensureBinary } from "../../tools/build.ts";
 
 const EXEC_SCRIPT = `#!/usr/bin/env -S ecli run
@@ -124,15 +130,19 @@ async function openTarget() {
   return { pkg, file, filter: `e.fname == ${JSON.stringify(file)}` };
 }
 
-/** Runs `ecli run <pkg> <args>`, cats `file` once, returns stdout and cat's pid. */
+/**
+ * Runs `ecli run <pkg> <args>` filtered in the kernel to one `cat file` (other opens on a busy
+ * machine could fill the perf buffer), runs that cat, returns stdout and cat's pid.
+ */
 async function catOnce(pkg: string, file: string, args: string[]) {
-  const run = startRun([pkg, ...args]);
+  const cat = gatedCommand("/bin/cat", [file]);
+  const run = startRun([pkg, ...args, "--pid_target", String(cat.pid)]);
   await run.attached;
-  const { pid } = await trigger("/bin/cat", [file]);
+  await cat.go();
   await waitFor(run, (o) => o.includes("cat"), 15_000);
   const r = await run.stop();
   assert.equal(r.code, 0, r.stderr);
-  return { out: r.stdout, pid };
+  return { out: r.stdout, pid: cat.pid };
 }
 
 hostKernelTest("--filter and --fields print exactly in every --format", async () => {

@@ -85,6 +85,33 @@ export function uniqueCopy(binary: string, prefix: string): { path: string; comm
   return { path, comm };
 }
 
+/**
+ * A command started held at a gate: a shell that waits for a line on stdin, then `exec`s the
+ * command (same pid). Its pid is known before it does anything, so a run can filter on it
+ * (`--pid_target`) and stay quiet however busy the machine is; `go()` lets it run and
+ * resolves with its exit code.
+ */
+export function gatedCommand(
+  cmd: string,
+  args: string[] = [],
+): { pid: number; go(): Promise<number> } {
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", 'read _; exec "$0" "$@"', cmd, ...args],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  return {
+    pid: child.pid,
+    async go() {
+      const w = child.stdin.getWriter();
+      await w.write(new TextEncoder().encode("\n"));
+      await w.close();
+      return (await child.status).code;
+    },
+  };
+}
+
 /** Runs a command to completion; returns its pid and exit code. */
 export async function trigger(
   cmd: string,
