@@ -403,7 +403,7 @@ hostKernelTest(
             { program_data_buf: "", program_type: "tar" },
             undefined,
             400,
-            /^program_data_buf: truncated tar: 0 bytes is not a whole number of 512-byte blocks$/,
+            /^Failed to start task: program_data_buf: truncated tar: 0 bytes is not a whole number of 512-byte blocks$/,
           ],
           [
             "too large",
