@@ -6,6 +6,7 @@
  * reason where the feature is missing, and fails where `ECLI_REQUIRE_FEATURES` says it exists.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -164,4 +165,43 @@ for (const [name, feature, message] of EXPECTED) {
       assert.match(r.stderr, message);
     },
   });
+}
+
+/** Links (any kind) whose program is one of `ours` (`bpftool link list`). */
+function linksOf(ours: number[]): number[] {
+  const r = spawnSync("bpftool", ["-j", "link", "list"], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`bpftool link list: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { id: number; prog_id: number }[])
+    .filter((l) => ours.includes(l.prog_id)).map((l) => l.id);
+}
+
+/**
+ * Start → attach → stop cycles of the kprobe and fentry examples over SIGINT, SIGTERM and
+ * SIGKILL (kernel links die with their fds, so even a killed run leaves nothing): afterwards
+ * none of the run's programs or links is in the kernel. Few cycles: each start under TCG costs
+ * seconds; the host's lifecycle test runs the many.
+ */
+for (
+  const [example, feature] of [["unlinksnoop", "kprobe"], ["unlinklat", "fentry"]] as const
+) {
+  featureTest(
+    `${example} (${feature}) lifecycle: SIGINT, SIGTERM, SIGKILL leave nothing`,
+    feature,
+    async () => {
+      const pkg = await compileExample(example, work);
+      for (const signal of ["SIGINT", "SIGTERM", "SIGKILL"] as const) {
+        const { run, ours } = await start(pkg, [], 2);
+        assert.equal(linksOf(ours).length, 2, `${signal}: two links while running`);
+        const r = await run.stop(signal);
+        assert.equal(r.code, signal === "SIGKILL" ? 137 : 0, r.stderr);
+        // A killed process's fds close as it dies; the kernel then frees programs and links.
+        const end = Date.now() + 10_000;
+        while (Date.now() < end && loadedProgramIds().some((id) => ours.includes(id))) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.deepEqual(loadedProgramIds().filter((id) => ours.includes(id)), [], signal);
+        assert.deepEqual(linksOf(ours), [], `${signal}: links left`);
+      }
+    },
+  );
 }
