@@ -135,6 +135,12 @@ function descriptorOf(v: unknown, where: string): Descriptor {
   return d;
 }
 
+/** A registry-supplied value as it may appear in one error line: plain text, else quoted. */
+function shown(v: unknown): string {
+  if (typeof v === "string" && /^[\x20-\x7e]{0,200}$/.test(v)) return v;
+  return (JSON.stringify(v) ?? String(v)).slice(0, 200);
+}
+
 /** What kind of foreign artifact a manifest is, for the error line. */
 function foreignKind(configType: string, artifactType?: string): string {
   if (
@@ -166,14 +172,14 @@ export function programManifest(
   } catch {
     throw new OciError(`${where}: manifest is not JSON`);
   }
-  const mt = (doc?.mediaType as string | undefined) ?? mediaType;
+  const mt = doc?.mediaType ?? mediaType;
   if (mt === OCI_INDEX || mt === DOCKER_MANIFEST_LIST) {
     throw new OciError(
       `${where}: is an image index (a multi-platform image), not an eBPF package or wasm module`,
     );
   }
   if (doc?.schemaVersion !== 2 || (mt !== OCI_MANIFEST && mt !== DOCKER_MANIFEST)) {
-    throw new OciError(`${where}: unsupported manifest (media type ${mt || "none"})`);
+    throw new OciError(`${where}: unsupported manifest (media type ${mt ? shown(mt) : "none"})`);
   }
   const config = descriptorOf(doc.config, `${where}: config`);
   if (!Array.isArray(doc.layers)) throw new OciError(`${where}: manifest has no layers`);
@@ -186,14 +192,14 @@ export function programManifest(
   if (!ours && !wasm) {
     throw new OciError(
       `${where}: is ${
-        foreignKind(config.mediaType, artifactType)
+        foreignKind(shown(config.mediaType), artifactType && shown(artifactType))
       }, not an eBPF package or wasm module`,
     );
   }
   const typed = layers.filter((l) => typeOfLayer(l.mediaType) !== undefined);
   const layer = wasm ? typed.find((l) => l.mediaType === WASM_LAYER) : typed[0];
   if (!layer || (ours && typed.length !== 1)) {
-    const got = layers.map((l) => l.mediaType).join(", ") || "none";
+    const got = layers.map((l) => shown(l.mediaType)).join(", ") || "none";
     throw new OciError(`${where}: expected one program layer, the manifest has: ${got}`);
   }
   return { type: typeOfLayer(layer.mediaType)!, layer, config, annotations };
