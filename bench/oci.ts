@@ -12,38 +12,12 @@ import { join } from "node:path";
 import { compileExample } from "../tests/support/build.ts";
 import { ROOT } from "../tests/support/cli.ts";
 import { startRegistry } from "../tests/support/registry.ts";
+import { median, timeToAttached } from "./attach_time.ts";
 
 const N = import.meta.main ? Number(Deno.args[0] ?? 5) : 5;
 const work = mkdtempSync(join(tmpdir(), "ecli-bench-oci-"));
 const DENO_DIR = Deno.env.get("DENO_DIR") ??
   join(Deno.env.get("XDG_CACHE_HOME") ?? join(homedir(), ".cache"), "deno");
-
-/** ms from spawn until the run says it is attached; then SIGINT and wait for the exit. */
-async function untilAttached(cmd: string[], env: Record<string, string>): Promise<number> {
-  const t0 = performance.now();
-  const child = new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    env,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let err = "";
-  const dec = new TextDecoder();
-  let ms = NaN;
-  for await (const chunk of child.stderr) {
-    err += dec.decode(chunk, { stream: true });
-    if (Number.isNaN(ms) && err.includes(" attached, printing ")) {
-      ms = performance.now() - t0;
-      child.kill("SIGINT");
-    }
-  }
-  const status = await child.status;
-  if (Number.isNaN(ms)) throw new Error(`${cmd.join(" ")} exited ${status.code}:\n${err}`);
-  return ms;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const reg = await startRegistry();
 try {
@@ -74,10 +48,10 @@ try {
       const cache = join(work, `cache-${label.length}-${i}`);
       const env = { XDG_CACHE_HOME: cache, DENO_DIR };
       // Alternating which goes first, so neither gets the machine's quieter moments.
-      if (i % 2) file.push(await untilAttached([...cmd, "run", pkg], env));
-      cold.push(await untilAttached([...cmd, "run", ref], env));
-      warm.push(await untilAttached([...cmd, "run", ref], env));
-      if (i % 2 === 0) file.push(await untilAttached([...cmd, "run", pkg], env));
+      if (i % 2) file.push(await timeToAttached(cmd[0], [...cmd.slice(1), "run", pkg], env));
+      cold.push(await timeToAttached(cmd[0], [...cmd.slice(1), "run", ref], env));
+      warm.push(await timeToAttached(cmd[0], [...cmd.slice(1), "run", ref], env));
+      if (i % 2 === 0) file.push(await timeToAttached(cmd[0], [...cmd.slice(1), "run", pkg], env));
       rmSync(cache, { recursive: true, force: true });
     }
     const [f, c, w] = [median(file), median(cold), median(warm)];

@@ -10,7 +10,13 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, startCli, waitFor } from "../support/cli.ts";
-import { hostKernelTest, scratchDir, trigger, uniqueCopy } from "../support/kernel.ts";
+import {
+  gatedCommand,
+  hostKernelTest,
+  scratchDir,
+  trigger,
+  uniqueCopy,
+} from "../support/kernel.ts";
 import { hasKprobes } from "../../lib/loader/mod.ts";
 import { featureMissing } from "../support/features.ts";
 
@@ -24,23 +30,7 @@ function uniqueFile(): string {
 }
 
 /** A shell that waits for a line on stdin, then runs `script` (its pid is known before). */
-function gatedShell(script: string) {
-  const child = new Deno.Command("sh", {
-    args: ["-c", `read x; ${script}`],
-    stdin: "piped",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  return {
-    pid: child.pid,
-    async release() {
-      const w = child.stdin.getWriter();
-      await w.write(new TextEncoder().encode("go\n"));
-      await w.close();
-      await child.status;
-    },
-  };
-}
+const gatedShell = (script: string) => gatedCommand("/bin/sh", ["-c", script]);
 
 /** Runs `ecli trace <args>`, then `act` once attached, until `done(stdout)` holds. */
 async function traceWhile(
@@ -111,7 +101,7 @@ hostKernelTest(
       const other = gatedShell(opens(2));
       const r = await traceWhile(
         [OPENAT, "--filter", filter(traced.pid), "--handler", handler, "--verbose"],
-        () => Promise.all([traced.release(), other.release()]),
+        () => Promise.all([traced.go(), other.go()]),
         // Stopped once the three matches have arrived.
         (o) => o.split("event\n").length > 3,
       );
@@ -155,7 +145,7 @@ hostKernelTest("--hist draws the log2 histogram of a field, counted in the kerne
       "--interval",
       "0.2",
     ],
-    () => dd.release(),
+    () => dd.go(),
     (o) => o.includes("2048 -> 4095"),
   );
   const last = r.stdout.split(/^\d\d:\d\d:\d\d\n/m).at(-1)!;
