@@ -10,13 +10,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, startCli, waitFor } from "../support/cli.ts";
-import {
-  gatedCommand,
-  hostKernelTest,
-  scratchDir,
-  trigger,
-  uniqueCopy,
-} from "../support/kernel.ts";
+import { hostKernelTest, scratchDir, trigger, uniqueCopy } from "../support/kernel.ts";
 import { hasKprobes } from "../../lib/loader/mod.ts";
 import { featureMissing } from "../support/features.ts";
 
@@ -29,8 +23,27 @@ function uniqueFile(): string {
   return file;
 }
 
-/** A shell that waits for a line on stdin, then runs `script` (its pid is known before). */
-const gatedShell = (script: string) => gatedCommand("/bin/sh", ["-c", script]);
+/**
+ * A shell that waits for a line on stdin, then runs `script` itself (its pid is known before;
+ * unlike `gatedCommand` it does not exec, so no dynamic loader opens files after the gate).
+ */
+function gatedShell(script: string) {
+  const child = new Deno.Command("sh", {
+    args: ["-c", `read x; ${script}`],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  return {
+    pid: child.pid,
+    async release() {
+      const w = child.stdin.getWriter();
+      await w.write(new TextEncoder().encode("go\n"));
+      await w.close();
+      await child.status;
+    },
+  };
+}
 
 /** Runs `ecli trace <args>`, then `act` once attached, until `done(stdout)` holds. */
 async function traceWhile(
@@ -101,7 +114,7 @@ hostKernelTest(
       const other = gatedShell(opens(2));
       const r = await traceWhile(
         [OPENAT, "--filter", filter(traced.pid), "--handler", handler, "--verbose"],
-        () => Promise.all([traced.go(), other.go()]),
+        () => Promise.all([traced.release(), other.release()]),
         // Stopped once the three matches have arrived.
         (o) => o.split("event\n").length > 3,
       );
@@ -145,7 +158,7 @@ hostKernelTest("--hist draws the log2 histogram of a field, counted in the kerne
       "--interval",
       "0.2",
     ],
-    () => dd.go(),
+    () => dd.release(),
     (o) => o.includes("2048 -> 4095"),
   );
   const last = r.stdout.split(/^\d\d:\d\d:\d\d\n/m).at(-1)!;
