@@ -7,6 +7,12 @@ import { cacheDir } from "./cache.ts";
 import { compile } from "./ecc.ts";
 import { CompileError } from "./errors.ts";
 
+/**
+ * Part of every build-cache key besides the ecli version: bump it when what ecc writes for the
+ * same C changes (the package, the generated `.d.ts`), so no stale cached build is used.
+ */
+const BUILD_FORMAT = 2;
+
 /** The BPF C source found in a script: its text and the script line it starts on. */
 export interface ScriptSource {
   /** The C text inside the `bpf\`…\`` template. */
@@ -152,7 +158,7 @@ export interface SourceBuildOptions {
  */
 export async function buildSource(code: string, opts: SourceBuildOptions): Promise<ScriptBuild> {
   const { name } = opts;
-  const hash = createHash("sha256").update(`ecli ${VERSION}\0${code}`);
+  const hash = createHash("sha256").update(`ecli ${VERSION} build ${BUILD_FORMAT}\0${code}`);
   for (const k of opts.key ?? []) hash.update(`\0${k}`);
   const dir = cacheDir("build", hash.digest("hex").slice(0, 32));
   const result = {

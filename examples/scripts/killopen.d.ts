@@ -98,12 +98,42 @@ export interface Context {
 /** A handler as a single function: called for every event; a returned value is emitted. */
 export type EventFunction = (event: Event, ctx: Context) => unknown;
 
+/**
+ * A zero-copy view of one event: each field is read from the ring buffer when you get it. Valid
+ * only until the hook returns (then every read throws); `toObject()` gives an event to keep.
+ */
+export type EventView = View<Event>;
+
+/** The view of one event type (a union of event types gives a union of views). */
+export type View<E> = { readonly [K in keyof E]: E[K] } & { toObject(): E };
+
+/**
+ * The records of one drain (up to 1024), read through one cursor: `at(i)` moves it to record
+ * `i` and returns it (the same view for every `i`). Valid only until the hook returns.
+ */
+export interface EventBatch {
+  /** Records in the batch (at least 1). */
+  readonly length: number;
+  /** The cursor on record `i`, 0 ≤ i < length. */
+  at(i: number): EventView;
+}
+
 /** A handler as an object of optional hooks. */
 export interface HandlerHooks {
   /** Called once, after attach and before the first event. */
   start?(ctx: Context): unknown;
   /** Called for every event of a ring or perf buffer; a returned value is emitted. */
   event?(event: Event, ctx: Context): unknown;
+  /**
+   * Instead of `event`: called for every event with a view that decodes nothing up front (for
+   * handlers that read a few fields of many events). A returned value is emitted.
+   */
+  view?(event: EventView, ctx: Context): unknown;
+  /**
+   * Instead of `event`: called once per drain with every record it found (for handlers that
+   * aggregate at full rate). A returned value is emitted.
+   */
+  batch?(events: EventBatch, ctx: Context): unknown;
   /** Called with every sampling round of a sampled map; a returned value is emitted. */
   sample?(entries: Sample[], ctx: Context): unknown;
   /** Called once when the run ends, before teardown. */
