@@ -15,6 +15,7 @@ import { compileExample } from "../support/build.ts";
 import { type Feature, featureMissing, featureTest } from "../support/features.ts";
 import {
   bpfProgramIdsOf,
+  hasPerfEventLinks,
   kernelSkipReason,
   loadedProgramIds,
   scratchDir,
@@ -191,7 +192,9 @@ for (
       const pkg = await compileExample(example, work);
       for (const signal of ["SIGINT", "SIGTERM", "SIGKILL"] as const) {
         const { run, ours } = await start(pkg, [], 2);
-        assert.equal(linksOf(ours).length, 2, `${signal}: two links while running`);
+        // Before 5.15 kprobes attach without a link (a perf event ioctl): none to count then.
+        const linked = hasPerfEventLinks() || feature === "fentry" ? 2 : 0;
+        assert.equal(linksOf(ours).length, linked, `${signal}: links while running`);
         const r = await run.stop(signal);
         assert.equal(r.code, signal === "SIGKILL" ? 137 : 0, r.stderr);
         // A killed process's fds close as it dies; the kernel then frees programs and links.

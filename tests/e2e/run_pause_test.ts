@@ -12,6 +12,7 @@ import { sleep, startRun, waitFor } from "../support/cli.ts";
 import {
   bpfLinkIdsOf,
   bpfProgramIdsOf,
+  hasPerfEventLinks,
   kernelTest,
   trigger,
   uniqueTrue,
@@ -24,7 +25,9 @@ kernelTest("ecli run: Ctrl-Z detaches and re-attaches, saying so on stderr", asy
   await run.attached;
   const progs = bpfProgramIdsOf(run.pid);
   const links = bpfLinkIdsOf(run.pid);
-  assert.equal(links.length, 2, `links ${links}`);
+  // Before 5.15 tracepoints attach without a link: then only the events tell.
+  const linked = hasPerfEventLinks() ? 2 : 0;
+  assert.equal(links.length, linked, `links ${links}`);
   const before = uniqueTrue("tstpa");
   await trigger(before.path);
   await waitFor(run, (o) => o.includes(before.path));
@@ -40,7 +43,10 @@ kernelTest("ecli run: Ctrl-Z detaches and re-attaches, saying so on stderr", asy
   assert.equal(run.stdout().length, seen, "events while paused");
 
   Deno.kill(run.pid, "SIGTSTP");
-  assert.ok(await until(() => bpfLinkIdsOf(run.pid).length === 2), "links not re-attached");
+  assert.ok(
+    await until(() => bpfLinkIdsOf(run.pid).length === linked),
+    "links not re-attached",
+  );
   const after = uniqueTrue("tstpc");
   await trigger(after.path);
   await waitFor(run, (o) => o.includes(after.path));

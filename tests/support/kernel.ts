@@ -112,6 +112,15 @@ export function gatedCommand(
   };
 }
 
+/**
+ * Whether tracepoint and kprobe attachments are BPF links on this kernel (perf-event links,
+ * 5.15+); older kernels attach them with an ioctl on the perf event, which has no link id.
+ */
+export function hasPerfEventLinks(): boolean {
+  const [major, minor] = Deno.osRelease().split(/[.-]/).map(Number);
+  return major > 5 || (major === 5 && minor >= 15);
+}
+
 /** Runs a command to completion; returns its pid and exit code. */
 export async function trigger(
   cmd: string,
