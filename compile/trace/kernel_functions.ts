@@ -4,7 +4,6 @@
  * @module
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { type Btf, declaration, Kind, parseBtf } from "../../lib/btf/mod.ts";
 import { cacheDir, writeFileAtomic } from "../cache.ts";
 import { hashHex, KERNEL_BTF } from "../vmlinux.ts";

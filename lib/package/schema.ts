@@ -11,6 +11,7 @@ import { z } from "zod";
  * An identifier (map, program, variable, type or section name): bounded, so an error that
  * names one stays one readable line. 256 is twice the longest kernel symbol name of older kernels.
  */
+// deno-lint-ignore no-control-regex -- refusing control characters is the point
 const ident = z.string().max(256).regex(/^[^\x00-\x1f\x7f]*$/, "has control characters");
 
 const nullableList = <T extends z.ZodType>(item: T) =>
