@@ -21,11 +21,6 @@ export interface ScriptSource {
   line: number;
 }
 
-/** Whether `path` names a one-file script (TypeScript or JavaScript) rather than a package. */
-export function isScriptPath(path: string): boolean {
-  return /\.(?:[cm]?ts|[cm]?js|tsx|jsx)$/.test(path);
-}
-
 /**
  * The BPF C of a script: the one `bpf\`…\`` tagged template in it, read as the raw text the
  * tag returns (`String.raw`). Read from the file's text, not by running it, so the C compiles

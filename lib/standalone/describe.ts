@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
+import { shellQuote } from "../handler/mod.ts";
 import { describePackage, type Package } from "../package/mod.ts";
 import type { EmbeddedTool } from "./embedded.ts";
 
@@ -19,12 +20,8 @@ export function describeTool(tool: EmbeddedTool, pkg?: Package): string {
         ? `-e ${JSON.stringify(p.eval)}`
         : "none (prints events)"
     }`,
-    `defaults: ${p.args.length ? p.args.map(quote).join(" ") : "none"}`,
+    `defaults: ${p.args.length ? p.args.map(shellQuote).join(" ") : "none"}`,
     ...(pkg ? ["", describePackage(pkg, p.program.source)] : []),
   ];
   return lines.join("\n");
-}
-
-function quote(a: string): string {
-  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`;
 }
