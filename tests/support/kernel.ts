@@ -157,11 +157,16 @@ export function bpfLinkIdsOf(pid: number): number[] {
   return fdinfoIds(pid, "link_id");
 }
 
-/** Ids of every BPF program loaded in the kernel now. */
-export function loadedProgramIds(): number[] {
+/** The BPF programs loaded in the kernel now (`bpftool -j prog list`). */
+function loadedPrograms(): { id: number; name?: string }[] {
   const r = spawnSync("bpftool", ["-j", "prog", "list"], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`bpftool prog list: ${r.stderr}`);
-  return (JSON.parse(r.stdout) as { id: number }[]).map((p) => p.id);
+  return JSON.parse(r.stdout);
+}
+
+/** Ids of every BPF program loaded in the kernel now. */
+export function loadedProgramIds(): number[] {
+  return loadedPrograms().map((p) => p.id);
 }
 
 /**
@@ -170,17 +175,12 @@ export function loadedProgramIds(): number[] {
  */
 export function programNamesOf(pid: number): string[] {
   const ids = new Set(bpfProgramIdsOf(pid));
-  const r = spawnSync("bpftool", ["-j", "prog", "list"], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`bpftool prog list: ${r.stderr}`);
-  return (JSON.parse(r.stdout) as { id: number; name?: string }[])
-    .filter((p) => ids.has(p.id)).map((p) => p.name ?? "");
+  return loadedPrograms().filter((p) => ids.has(p.id)).map((p) => p.name ?? "");
 }
 
 /** Names of the BPF programs loaded in the kernel now (`bpftool prog list`). */
 export function loadedProgramNames(): string[] {
-  const r = spawnSync("bpftool", ["-j", "prog", "list"], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`bpftool prog list: ${r.stderr}`);
-  return (JSON.parse(r.stdout) as { name?: string }[]).map((p) => p.name ?? "");
+  return loadedPrograms().map((p) => p.name ?? "");
 }
 
 let counter = 0;
