@@ -1,8 +1,9 @@
 /**
- * `deno task soak [--minutes 10] [--warmup 60] [--modes json,noop,slow]`: a flood soak. For each
- * mode a getpid generator runs flat out (one ring-buffer record per call, the event benchmark's
- * program) into its own `dist/ecli run`: `--json` into `wc -l`, a no-op handler, and a slow
- * async handler. The modes run at the same time, each with its own object and counters. Every
+ * `deno task soak [--minutes 10] [--warmup 60] [--modes json,noop,slow]`: a flood soak. For
+ * each mode a getpid generator runs flat out (one ring-buffer record per call, the event
+ * benchmark's program) into its own `dist/ecli run`: `--json` into `wc -l`, or a handler of
+ * `soak/`: `noop` (counts), `slow` (async), `view` and `batch` (the zero-copy forms, reading the
+ * benchmark's fields). The modes run at the same time, each with its own object and counters. Every
  * second the RSS of each ecli is sampled; at the end the generator stops, the kernel's counters
  * (`hits`: records seen, `drops`: ring full) are read, ecli is stopped and what it delivered
  * plus what it said it dropped must equal what the kernel submitted (hits − drops).

@@ -146,6 +146,7 @@ if (mode === "live-json" || mode === "live-decode") {
     let onRecord: (view: DataView, offset: number, length: number) => void;
     let flush = () => {};
     let drained: (() => void) | undefined;
+    let allocates = true;
     if (mode === "drain-decode") {
       const decode = buildDecoder(btf, plan.typeId).at;
       onRecord = (view, offset, length) => {
@@ -167,10 +168,16 @@ if (mode === "live-json" || mode === "live-decode") {
       if (consumer.drained) drained = () => consumer.drained!(plan);
     } else {
       const out = new FdOutput(devNull);
-      onRecord = makePrinter(plan, btf, mode === "drain-plain" ? "plain" : "json", out).recordAt!;
+      const printer = makePrinter(plan, btf, mode === "drain-plain" ? "plain" : "json", out);
+      onRecord = printer.recordAt!;
+      allocates = printer.allocates ?? true;
       flush = () => out.flush();
     }
-    const reader = new RingBufferReader(obj.map(plan.map.name), { at: onRecord, flush: drained });
+    const reader = new RingBufferReader(obj.map(plan.map.name), {
+      at: onRecord,
+      flush: drained,
+      allocates,
+    });
     console.log("READY");
     await readLine();
     const waiting = reader.pending;

@@ -43,6 +43,11 @@ export interface EventConsumer {
    * they are still intact, so a consumer may batch them.
    */
   drained?(plan: ExportPlan): void;
+  /**
+   * False when `recordAt` allocates nothing per record for `plan` (called after `begin`): the
+   * ring reader then skips the runtime's young collections. Default: it may allocate.
+   */
+  allocates?(plan: ExportPlan): boolean;
   /** One sampling round of a sampled map. */
   sample(plan: ExportPlan, entries: SampledEntry[]): void;
   /** `n` records the kernel reported lost (perf buffer full). */
@@ -436,6 +441,7 @@ export function printingConsumer(btf: Btf, format: OutputFormat, out: Output) {
         }
         lastRecordAt!(view, offset, length);
       },
+      allocates: (plan) => printers.get(plan)?.allocates ?? true,
       sample: (plan, entries) => printers.get(plan)!.sample!(entries),
     };
   };
@@ -546,8 +552,13 @@ function makeReader(
     : undefined;
   const drained = consumer.drained;
   const flush = drained ? () => drained.call(consumer, plan) : undefined;
+  const allocates = consumer.allocates?.(plan) ?? true;
   const reader = plan.kind === "ringbuf"
-    ? new RingBufferReader(map, onRecordAt ? { at: onRecordAt, flush } : onRecord, poll)
+    ? new RingBufferReader(
+      map,
+      onRecordAt ? { at: onRecordAt, flush, allocates } : onRecord,
+      poll,
+    )
     : new PerfBufferReader(map, (b) => onRecord(b), {
       ...poll,
       onLost: (n: number) => hooks.lost(n),
