@@ -68,7 +68,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { compile } from "../compile/mod.ts";
@@ -235,6 +235,14 @@ function pow2AtLeast(n: number): number {
   return p;
 }
 
+/** Lets the generator make its N calls; resolves with what it reports. */
+async function generate(gen: LineChild): Promise<Sample["gen"]> {
+  await gen.send("go\n");
+  const line = await within(gen.line(), 600_000, "generator result");
+  if (!line) throw new Error("generator exited without a result");
+  return JSON.parse(line);
+}
+
 async function session(row: Row, n: number, genExe: string, ringBytes: number): Promise<Sample> {
   const gen = new LineChild(genExe, [String(n)]);
   let consumer: LineChild | undefined;
@@ -244,10 +252,7 @@ async function session(row: Row, n: number, genExe: string, ringBytes: number): 
     consumer = new LineChild(cmd, args);
     const ready = await within(consumer.line(), 60_000, `${row.label}: READY`);
     if (ready !== "READY") throw new Error(`${row.label}: expected READY, got ${ready}`);
-    await gen.send("go\n");
-    const genLine = await within(gen.line(), 600_000, "generator result");
-    if (!genLine) throw new Error("generator exited without a result");
-    const genResult = JSON.parse(genLine);
+    const genResult = await generate(gen);
     let grace: ReturnType<typeof setTimeout> | undefined;
     if (row.mode === "drain") await consumer.send("drain\n");
     else {
@@ -354,10 +359,7 @@ async function cliSession(row: Row, n: number, genExe: string, outDir: string): 
     const t0 = performance.now();
     child = await childOf(consumer.process.pid);
     const cpu0 = procCpuSeconds(child);
-    await gen.send("go\n");
-    const genLine = await within(gen.line(), 600_000, "generator result");
-    if (!genLine) throw new Error("generator exited without a result");
-    const genResult = JSON.parse(genLine);
+    const genResult = await generate(gen);
     // With every event it stops by itself (--count N); one that lost some is told to stop.
     let interrupted = false;
     const grace = setTimeout(() => {
@@ -438,10 +440,7 @@ async function cliDrainSession(
     const said = await attached(consumer, row);
     // SIGSTOP, not SIGTSTP: ecli takes Ctrl-Z as pause (detach), this one it cannot catch.
     Deno.kill(pid, "SIGSTOP");
-    await gen.send("go\n");
-    const genLine = await within(gen.line(), 600_000, "generator result");
-    if (!genLine) throw new Error("generator exited without a result");
-    const genResult = JSON.parse(genLine);
+    const genResult = await generate(gen);
     const cpu0 = procCpuNs(pid);
     const t0 = performance.now();
     Deno.kill(pid, "SIGCONT");
@@ -755,6 +754,9 @@ async function measure(
   // writing it costs no disk.
   const outDir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : dir, "ecli-bench-out-"));
   const samples = new Map<string, Sample[]>(rows.map((r) => [r.id, []]));
+  // The machine is shared: how busy it was tells how far wall-clock rates are to be trusted.
+  const load = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0];
+  const loadBefore = load();
   try {
     for (let run = 0; run < runs; run++) {
       for (const r of rows) {
@@ -787,6 +789,10 @@ async function measure(
   console.log(
     `event path: ${n} getpid events of 64 bytes per session, median of ${runs} ` +
       `(rows interleaved, same run)`,
+  );
+  notes.push(
+    `load average ${loadBefore} before, ${load()} after, on ${cpus().length} CPUs: where it ` +
+      "exceeds the CPUs, the consumers wait for a CPU and events/s falls; CPU ns/ev holds",
   );
   for (const note of notes) console.log(`  (${note})`);
   const drainLine = `drain: ring prefilled (${drainRing >> 20} MiB) while nobody reads, then ` +
