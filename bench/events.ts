@@ -9,14 +9,31 @@
  * a generator (`events/gen.c`) into a ring buffer with the kernel's default wakeups. Each
  * consumer is its own process (so its peak RSS, VmHWM, is its own):
  *
- * - drain (consumer ceiling): the ring is resized to hold all N records; the consumer loads
- *   and attaches, the generator makes its N calls while nobody reads, then the consumer times
- *   one drain of everything. Rows: C (`events/consumer.c`, `ring_buffer__consume`); ecli
- *   (`events/ecli_consumer.ts` under Deno and Bun — Bun is what `dist/ecli` runs) decoding
- *   every record to a JS object (`buildDecoder(…).at` + `RingBufferReader` with `{ at }`, as
- *   `ecli run` reads rings); the `--handler` path with a no-op `event` hook and with the
- *   `event`, `view` and `batch` hooks of `events/handlers/` (each reads the fields the C
- *   consumer reads); the `--json` and plain-table printers writing to /dev/null; the peers.
+ * - drain (consumer ceiling): the ring holds all N records; the consumer loads and attaches,
+ *   the generator makes its N calls while nobody reads, then the consumer's drain of
+ *   everything is timed. Rows: C (`events/consumer.c`, `ring_buffer__consume`); the peers;
+ *   - "(library)" rows: `events/ecli_consumer.ts` under Deno and Bun (`rb` resized before
+ *     load), timing one `RingBufferReader.drain()` (the `{ at }` view form `ecli run` uses) in
+ *     the script: the JS floor (`events/floor.ts`: six fields read with raw DataView calls per
+ *     record, nothing decoded: as fast as any JS consumer of this ring walk can be); decoding
+ *     to objects (`buildDecoder(…).at`); the handler path with a no-op `event` hook and the
+ *     `event`, `view` and `batch` hooks of `events/handlers/` (each reads the six fields the C
+ *     consumer reads); the `--json` and plain-table printers writing to /dev/null.
+ *   - the real CLI, as a user runs it: `ecli run DRAIN_PKG … --target_pid PID` under Deno
+ *     (`deno run -A cli.ts`), Bun (`bun cli.ts`) and the executable (`dist/ecli`, built first
+ *     when a source is newer: `deno task compile --if-stale`), each with `--handler` of
+ *     `events/handlers/` (object, view, batch, no-op), `--json` and the plain table. `ecli run`
+ *     takes no map sizes, so DRAIN_PKG is the package built with `-DRB_BYTES=` the drain ring.
+ *     Its stdout is a FIFO read by `events/count.c` (1 MiB pipe, memchr: far cheaper than the
+ *     consumer; a pipe rather than a file, so the end of the drain is seen, not the exit).
+ *     Once it says ` attached, printing ` on stderr it is frozen with SIGSTOP (not SIGTSTP,
+ *     which ecli takes as pause: detach) while the generator runs, the program still attached
+ *     and filling the ring; then SIGCONT, and the drain is timed until `count` has seen every
+ *     line: N for `--json`, N + the header for plain, and for handlers the one `done` that
+ *     `handlers/touch.ts` writes at the N-th event (`ECLI_BENCH_EVENTS=N`). CPU = the sum of
+ *     its threads' /proc schedstat (ns) over that time; peak RSS = VmHWM read then, before a
+ *     SIGINT ends it. Timing starts at SIGCONT, so it includes the first wakeup (Bun polls on
+ *     a 10 ms timer) and the run loop's slices: what a user's drain costs.
  * - live: 16 MiB ring, the generator at full speed while the consumer reads. Rows: C
  *   (`ring_buffer__poll`), `runPackage(…, { format: "json" })` to /dev/null, which is
  *   `ecli run --json`, (diagnostic) the same run loop with a decode-only consumer, the peers.
@@ -35,18 +52,23 @@
  *   live only: 0.17 has no ring buffer output).
  *
  * Rows are interleaved (one session of each per round) and the median of the rounds is shown,
- * in one table, each as a ratio to the C consumer of the same mode. The targets checked
- * (PASS/FAIL): Bun's drain decode ≥ Deno's; view/batch handlers ≥ 0.5× C; a no-op `event`
- * handler ≥ 0.9× of decoding alone; `--json` drain ≥ 4 M lines/s; ecli's live rows ahead of
- * every live peer (delivered/s, lost no higher).
- * `--no-bun` leaves out the Bun rows, `--no-cli` the CLI rows, `--no-peers` the peers;
- * `--profile DIR` runs the Deno and Bun consumers with `--cpu-prof`; `--only decode,json` runs
- * just those rows (and the C rows they are compared with).
+ * in one table, each as a ratio to the C consumer of the same mode. The targets are checked
+ * (PASS/FAIL) on the executable users run, `dist/ecli`: its drain decode to objects
+ * (`--handler object.ts`) ≥ `deno cli.ts`'s; its view and batch handlers ≥ 0.5× C; its no-op
+ * handler ≥ 0.9× of decoding alone (the Bun library decode row: Bun is the executable's
+ * runtime, and no CLI form decodes without a consumer); its `--json` drain ≥ 4 M lines/s; its
+ * live `--json` ahead of every live peer (delivered/s, lost no higher).
+ * `--no-bun` leaves out the Bun rows (not dist/ecli's), `--no-cli` the real-CLI rows (drain
+ * and live, dist/ecli's too), `--no-peers` the peers; `--profile DIR` runs the library
+ * consumers with `--cpu-prof`; `--only IDS` runs just those rows (and the C rows they are
+ * compared with): library drain floor, decode, handler, object, view, batch, json, plain
+ * (`bun-` + id under Bun); CLI drain `exe-`, `bun-cli-` or `deno-cli-` + object, view, batch,
+ * noop, json, plain; live ids as listed in `EventsBenchOptions.only`.
  * @module
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { compile } from "../compile/mod.ts";
@@ -68,8 +90,8 @@ export interface EventsBenchOptions {
   /** Also run the ecli rows under Bun (default: true, when `bun` is installed). */
   bun?: boolean;
   /**
-   * The real CLI rows, `ecli run --json` under `deno run`, `bun` and `dist/ecli` (default:
-   * true; builds `dist/ecli` first when it is stale).
+   * The real CLI rows, `ecli run` under `deno run`, `bun` and `dist/ecli`, drained and live
+   * (default: true; builds `dist/ecli` first when it is stale).
    */
   cli?: boolean;
   /** The peers of `peers/` (Go, Python, bpftrace), where installed (default: true). */
@@ -77,9 +99,10 @@ export interface EventsBenchOptions {
   /** Run the Deno consumers with `--cpu-prof`, writing the profiles into this directory. */
   profileDir?: string;
   /**
-   * Only these rows (ids: decode, handler, object, view, batch, json, plain, live-json,
-   * live-decode, the same with a `bun-` prefix, go-drain, go-live, py-drain, py-live,
-   * cli-bpftrace, cli-deno, cli-deno-metrics, cli-bun, cli-binary, cli-binary-plain), plus the C rows.
+   * Only these rows (ids: floor, decode, handler, object, view, batch, json, plain, live-json,
+   * live-decode, the same with a `bun-` prefix; exe-, bun-cli-, deno-cli- + object, view,
+   * batch, noop, json, plain; go-drain, go-live, py-drain, py-live, cli-bpftrace, cli-deno,
+   * cli-deno-metrics, cli-bun, cli-binary, cli-binary-plain), plus the C rows.
    */
   only?: string[];
 }
@@ -97,6 +120,11 @@ interface Row {
   digitLines?: boolean;
   /** A consumer speaking the READY protocol, or the real `ecli run` CLI (live only). */
   cli: boolean;
+  /**
+   * The real CLI in drain mode (`cliDrainSession`): its stdout lines once every event is out
+   * (a handler's one `done` line; `--json` N; plain N + the header).
+   */
+  drainLines?: (n: number) => number;
   command: (pid: number, ringBytes: number) => [string, string[]];
 }
 
@@ -119,10 +147,16 @@ class LineChild {
   #lines: ReadableStreamDefaultReader<string>;
   #buffered = "";
 
-  constructor(cmd: string, args: string[], lines: "stdout" | "stderr" = "stdout") {
+  constructor(
+    cmd: string,
+    args: string[],
+    lines: "stdout" | "stderr" = "stdout",
+    env?: Record<string, string>,
+  ) {
     this.process = new Deno.Command(cmd, {
       args,
       cwd: ROOT,
+      env,
       stdin: "piped",
       stdout: lines === "stdout" ? "piped" : "inherit",
       stderr: lines === "stderr" ? "piped" : "inherit",
@@ -201,6 +235,14 @@ function pow2AtLeast(n: number): number {
   return p;
 }
 
+/** Lets the generator make its N calls; resolves with what it reports. */
+async function generate(gen: LineChild): Promise<Sample["gen"]> {
+  await gen.send("go\n");
+  const line = await within(gen.line(), 600_000, "generator result");
+  if (!line) throw new Error("generator exited without a result");
+  return JSON.parse(line);
+}
+
 async function session(row: Row, n: number, genExe: string, ringBytes: number): Promise<Sample> {
   const gen = new LineChild(genExe, [String(n)]);
   let consumer: LineChild | undefined;
@@ -210,10 +252,7 @@ async function session(row: Row, n: number, genExe: string, ringBytes: number): 
     consumer = new LineChild(cmd, args);
     const ready = await within(consumer.line(), 60_000, `${row.label}: READY`);
     if (ready !== "READY") throw new Error(`${row.label}: expected READY, got ${ready}`);
-    await gen.send("go\n");
-    const genLine = await within(gen.line(), 600_000, "generator result");
-    if (!genLine) throw new Error("generator exited without a result");
-    const genResult = JSON.parse(genLine);
+    const genResult = await generate(gen);
     let grace: ReturnType<typeof setTimeout> | undefined;
     if (row.mode === "drain") await consumer.send("drain\n");
     else {
@@ -250,6 +289,39 @@ function procCpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ, 100 on Linux
 }
 
+/**
+ * CPU nanoseconds a live process has used so far: the sum of its threads' schedstat (exact to
+ * the ns, where /proc/PID/stat counts 10 ms ticks), or `procCpuSeconds` without schedstats.
+ */
+function procCpuNs(pid: number): number {
+  try {
+    let ns = 0;
+    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+      ns += Number(readFileSync(`/proc/${pid}/task/${t.name}/schedstat`, "utf8").split(" ")[0]);
+    }
+    return ns;
+  } catch {
+    return procCpuSeconds(pid) * 1e9;
+  }
+}
+
+/** Peak resident set size (VmHWM, kB) of a live process. */
+function procPeakRssKb(pid: number): number {
+  const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmHWM:\s+(\d+) kB$/m);
+  return m ? Number(m[1]) : -1;
+}
+
+/** Waits for the CLI's ` attached, printing ` line on stderr; returns the lines before it. */
+async function attached(consumer: LineChild, row: Row): Promise<string[]> {
+  const said: string[] = [];
+  for (;;) {
+    const line = await within(consumer.line(), 60_000, `${row.label}: attached`);
+    if (line === undefined) throw new Error(`${row.label} exited:\n${said.join("\n")}`);
+    if (line.includes(" attached, printing ")) return said;
+    said.push(line);
+  }
+}
+
 /** The first child of `pid` (the command `/usr/bin/time` runs), once it has one. */
 async function childOf(pid: number): Promise<number> {
   for (let i = 0; i < 1000; i++) {
@@ -283,20 +355,11 @@ async function cliSession(row: Row, n: number, genExe: string, outDir: string): 
       cmd,
       ...args,
     ], "stderr");
-    const said: string[] = [];
-    for (;;) {
-      const line = await within(consumer.line(), 60_000, `${row.label}: attached`);
-      if (line === undefined) throw new Error(`${row.label} exited:\n${said.join("\n")}`);
-      if (line.includes(" attached, printing ")) break;
-      said.push(line);
-    }
+    const said = await attached(consumer, row);
     const t0 = performance.now();
     child = await childOf(consumer.process.pid);
     const cpu0 = procCpuSeconds(child);
-    await gen.send("go\n");
-    const genLine = await within(gen.line(), 600_000, "generator result");
-    if (!genLine) throw new Error("generator exited without a result");
-    const genResult = JSON.parse(genLine);
+    const genResult = await generate(gen);
     // With every event it stops by itself (--count N); one that lost some is told to stop.
     let interrupted = false;
     const grace = setTimeout(() => {
@@ -340,6 +403,89 @@ async function cliSession(row: Row, n: number, genExe: string, outDir: string): 
   }
 }
 
+/**
+ * One drain session of the real CLI, as a user runs it: `<runtime> run DRAIN_PKG … --target_pid
+ * PID > FIFO`, with `count` reading the FIFO. Once attached it is frozen (SIGSTOP: its program
+ * stays attached and fills the ring, which holds all N records) while the generator runs, then
+ * woken (SIGCONT) and timed until `count` has seen all its lines; CPU (its threads' schedstat)
+ * and VmHWM are read from /proc then, before SIGINT ends it. See the module doc.
+ */
+async function cliDrainSession(
+  row: Row,
+  n: number,
+  genExe: string,
+  countExe: string,
+  outDir: string,
+): Promise<Sample> {
+  const gen = new LineChild(genExe, [String(n)]);
+  let consumer: LineChild | undefined;
+  let counter: LineChild | undefined;
+  let exited = false;
+  const genPid = Number(await within(gen.line(), 10_000, "generator pid"));
+  const fifo = join(outDir, `stdout-${genPid}`);
+  const lines = row.drainLines!(n);
+  try {
+    const mk = spawnSync("mkfifo", ["-m", "600", fifo], { encoding: "utf8" });
+    if (mk.status !== 0) throw new Error(`mkfifo ${fifo} failed: ${mk.stderr}`);
+    counter = new LineChild(countExe, [fifo, String(lines)]);
+    const [cmd, args] = row.command(genPid, 0);
+    consumer = new LineChild(
+      "sh",
+      ["-c", 'out=$1; shift; exec "$@" > "$out"', "sh", fifo, cmd, ...args],
+      "stderr",
+      // The handlers of handlers/ print `done` on stdout at the N-th event (touch.ts).
+      { ECLI_BENCH_EVENTS: String(n) },
+    );
+    const pid = consumer.process.pid; // sh execs the CLI: the same process
+    const said = await attached(consumer, row);
+    // SIGSTOP, not SIGTSTP: ecli takes Ctrl-Z as pause (detach), this one it cannot catch.
+    Deno.kill(pid, "SIGSTOP");
+    const genResult = await generate(gen);
+    const cpu0 = procCpuNs(pid);
+    const t0 = performance.now();
+    Deno.kill(pid, "SIGCONT");
+    const first = counter.line();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((r) => {
+      timer = setTimeout(() => r("timeout"), Math.max(30_000, n / 20));
+    });
+    const done = await Promise.race([first, timeout]);
+    clearTimeout(timer);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpuNs = procCpuNs(pid) - cpu0;
+    const rssKb = procPeakRssKb(pid);
+    Deno.kill(pid, "SIGINT");
+    said.push(...await within(consumer.rest(), 60_000, `${row.label}: exit`));
+    const status = await consumer.process.status;
+    exited = true;
+    if (!status.success) {
+      throw new Error(`${row.label}: exit code ${status.code}:\n${said.join("\n")}`);
+    }
+    // Short of its lines (events lost, or none at all): what it printed before SIGINT.
+    const tail = done === "done" ? await counter.lastLine() : await first;
+    const total = Number(tail?.match(/^total (\d+)$/)?.[1] ?? 0);
+    const events = done === "done" ? n : Math.max(0, n - (lines - total));
+    return {
+      events,
+      seconds,
+      cpu_seconds: cpuNs / 1e9,
+      max_rss_kb: rssKb,
+      lost: n - events,
+      gen: genResult,
+    };
+  } finally {
+    if (consumer && !exited) {
+      try {
+        Deno.kill(consumer.process.pid, "SIGKILL");
+      } catch { /* already gone */ }
+    }
+    await consumer?.close();
+    await counter?.close();
+    await gen.close();
+    rmSync(fifo, { force: true });
+  }
+}
+
 const fmtRate = (r: number) =>
   r >= 1e6 ? `${(r / 1e6).toFixed(2)} M/s` : `${(r / 1e3).toFixed(0)} k/s`;
 const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
@@ -379,10 +525,20 @@ async function measure(
   writeFileSync(objPath, (await loadPackage(pkgPath)).object);
   const genExe = join(dir, "gen");
   const consumerExe = join(dir, "consumer");
+  const countExe = join(dir, "count");
   clang(genExe, [`${SRC}/gen.c`]);
   clang(consumerExe, [`${SRC}/consumer.c`], [`-I${SRC}`, "-lbpf"]);
+  clang(countExe, [`${SRC}/count.c`]);
 
   const drainRing = pow2AtLeast(Math.max(n * RECORD_BYTES, 16 << 20));
+  // `ecli run` takes no map sizes: its drain rows run a package built with the drain ring.
+  const drainPkgPath = (await compile({
+    source: `${SRC}/events.bpf.c`,
+    exportHeader: `${SRC}/event.h`,
+    outputDir: join(dir, "drain"),
+    cflags: [`-DRB_BYTES=${drainRing}`],
+    log: () => {},
+  })).files.package!;
   const script = `${SRC}/ecli_consumer.ts`;
   const ecli =
     (runtime: "deno" | "bun", mode: string) => (pid: number, ring: number): [string, string[]] => {
@@ -428,9 +584,9 @@ async function measure(
   const bun = (opts.bun ?? true) && spawnSync("bun", ["--version"]).status === 0;
   const notes: string[] = [];
   if ((opts.bun ?? true) && !bun) notes.push("bun not found: no Bun rows");
-  const wanted = (id: string) => !opts.only || opts.only.includes(id);
   let binary: string | undefined;
-  if ((opts.cli ?? true) && wanted("cli-binary")) {
+  const binaryWanted = !opts.only || opts.only.some((id) => /^(cli-binary|exe-)/.test(id));
+  if ((opts.cli ?? true) && binaryWanted) {
     try {
       const t0 = performance.now();
       binary = ensureBinary();
@@ -440,13 +596,40 @@ async function measure(
       notes.push(`no dist/ecli row: ${(e as Error).message.split("\n")[0]}`);
     }
   }
-  // A drain row under Deno and, when there is Bun, the same under Bun (`bun-` + id).
+  // A library drain row under Deno and, when there is Bun, the same under Bun (`bun-` + id).
   const drainRows = (id: string, what: string, mode: string): Row[] => [
-    row(id, `deno: ${what}`, "drain", ecli("deno", mode)),
-    ...(bun ? [row(`bun-${id}`, `bun: ${what}`, "drain", ecli("bun", mode))] : []),
+    row(id, `deno (library): ${what}`, "drain", ecli("deno", mode)),
+    ...(bun ? [row(`bun-${id}`, `bun (library): ${what}`, "drain", ecli("bun", mode))] : []),
   ];
+  // The real CLI drained: each form under `deno run -A cli.ts`, `bun cli.ts` and dist/ecli.
+  const runtimes = [
+    { id: "deno-cli", name: "deno cli.ts", argv: ["deno", "run", "-A", "cli.ts"] },
+    ...(bun ? [{ id: "bun-cli", name: "bun cli.ts", argv: ["bun", "cli.ts"] }] : []),
+    ...(binary ? [{ id: "exe", name: "dist/ecli", argv: [binary] }] : []),
+  ];
+  // Each form's flags, and its stdout lines once every event is out.
+  const forms = [
+    ...["object", "view", "batch", "noop"].map((h) => ({
+      id: h,
+      what: `--handler ${h}.ts`,
+      flags: ["--handler", `${SRC}/handlers/${h}.ts`],
+      lines: () => 1,
+    })),
+    { id: "json", what: "--json | count", flags: ["--json"], lines: (k: number) => k },
+    { id: "plain", what: "(plain) | count", flags: [], lines: (k: number) => k + 1 },
+  ];
+  const cliDrainRows = forms.flatMap((f) =>
+    runtimes.map((rt): Row => ({
+      ...row(`${rt.id}-${f.id}`, `${rt.name} ${f.what}`, "drain", (pid) => [
+        rt.argv[0],
+        [...rt.argv.slice(1), "run", drainPkgPath, ...f.flags, "--target_pid", String(pid)],
+      ]),
+      drainLines: f.lines,
+    }))
+  );
   const rows: Row[] = [
     row("c-drain", "C libbpf ring_buffer__consume", "drain", cRow("drain")),
+    ...drainRows("floor", "JS floor, raw DataView reads", "drain-floor"),
     ...drainRows("decode", "decode → JS objects", "drain-decode"),
     ...drainRows("handler", "→ no-op TS handler", "drain-handler"),
     ...drainRows("object", "event handler (reads 6 fields)", "drain-object"),
@@ -454,12 +637,30 @@ async function measure(
     ...drainRows("batch", "batch handler (same fields)", "drain-batch"),
     ...drainRows("json", "--json → /dev/null", "drain-json"),
     ...drainRows("plain", "plain table → /dev/null", "drain-plain"),
+    ...(opts.cli ?? true ? cliDrainRows : []),
     row("c-live", "C libbpf ring_buffer__poll", "live", cRow("live")),
-    row("live-json", "deno: run --json → /dev/null", "live", ecli("deno", "live-json")),
+    row(
+      "live-json",
+      "deno (library): runPackage --json → /dev/null",
+      "live",
+      ecli("deno", "live-json"),
+    ),
     ...(bun
-      ? [row("bun-live-json", "bun: run --json → /dev/null", "live", ecli("bun", "live-json"))]
+      ? [
+        row(
+          "bun-live-json",
+          "bun (library): runPackage --json → /dev/null",
+          "live",
+          ecli("bun", "live-json"),
+        ),
+      ]
       : []),
-    row("live-decode", "deno: run, decode only (diagnostic)", "live", ecli("deno", "live-decode")),
+    row(
+      "live-decode",
+      "deno (library): runPackage, decode only (diagnostic)",
+      "live",
+      ecli("deno", "live-decode"),
+    ),
   ];
   if (opts.peers ?? true) {
     const peers = preparePeers(dir);
@@ -515,25 +716,27 @@ async function measure(
   }
   if (opts.cli ?? true) {
     rows.push(
-      row("cli-deno", "CLI deno run -A cli.ts", "live", cliRow(["deno", "run", "-A", "cli.ts"])),
+      row("cli-deno", "deno cli.ts --json > file", "live", cliRow(["deno", "run", "-A", "cli.ts"])),
       // What counting events for /metrics costs on the event path.
       row(
         "cli-deno-metrics",
-        "CLI deno, --metrics",
+        "deno cli.ts --json --metrics > file",
         "live",
         cliRow(["deno", "run", "-A", "cli.ts"], ["--metrics", "127.0.0.1:0"]),
       ),
     );
-    if (bun) rows.push(row("cli-bun", "CLI bun cli.ts", "live", cliRow(["bun", "cli.ts"])));
+    if (bun) {
+      rows.push(row("cli-bun", "bun cli.ts --json > file", "live", cliRow(["bun", "cli.ts"])));
+    }
     if (binary) {
-      rows.push(row("cli-binary", "CLI dist/ecli --json", "live", cliRow([binary])));
+      rows.push(row("cli-binary", "dist/ecli --json > file", "live", cliRow([binary])));
       // The plain table: its header line is not an event (rows start with the time).
       const plain = (pid: number): [string, string[]] => {
         const [cmd, args] = cliRow([binary!])(pid);
         return [cmd, args.filter((a) => a !== "--json")];
       };
       rows.push({
-        ...row("cli-binary-plain", "CLI dist/ecli (plain)", "live", plain),
+        ...row("cli-binary-plain", "dist/ecli (plain) > file", "live", plain),
         digitLines: true,
       });
     }
@@ -547,15 +750,23 @@ async function measure(
       ...keep.filter((r) => !r.c || keep.some((k) => !k.c && k.mode === r.mode)),
     );
   }
-  // The CLI rows' stdout: tmpfs when there is one, so that writing it costs no disk.
+  // The CLI rows' stdout (and the drain rows' FIFOs): tmpfs when there is one, so that
+  // writing it costs no disk.
   const outDir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : dir, "ecli-bench-out-"));
   const samples = new Map<string, Sample[]>(rows.map((r) => [r.id, []]));
+  // The machine is shared: how busy it was tells how far wall-clock rates are to be trusted.
+  const load = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0];
+  const loadBefore = load();
   try {
     for (let run = 0; run < runs; run++) {
       for (const r of rows) {
         const ring = r.mode === "drain" ? drainRing : 16 << 20;
         samples.get(r.id)!.push(
-          r.cli ? await cliSession(r, n, genExe, outDir) : await session(r, n, genExe, ring),
+          r.drainLines
+            ? await cliDrainSession(r, n, genExe, countExe, outDir)
+            : r.cli
+            ? await cliSession(r, n, genExe, outDir)
+            : await session(r, n, genExe, ring),
         );
       }
     }
@@ -579,6 +790,10 @@ async function measure(
     `event path: ${n} getpid events of 64 bytes per session, median of ${runs} ` +
       `(rows interleaved, same run)`,
   );
+  notes.push(
+    `load average ${loadBefore} before, ${load()} after, on ${cpus().length} CPUs: where it ` +
+      "exceeds the CPUs, the consumers wait for a CPU and events/s falls; CPU ns/ev holds",
+  );
   for (const note of notes) console.log(`  (${note})`);
   const drainLine = `drain: ring prefilled (${drainRing >> 20} MiB) while nobody reads, then ` +
     `one timed drain; events/s = events / drain time`;
@@ -590,6 +805,13 @@ async function measure(
       "  CLI rows: `… run PKG --json --count N --target_pid PID > file` (tmpfs), under " +
         "/usr/bin/time; ready = ` attached, printing ` on stderr; CPU from ready to exit; " +
         "lost = N − lines printed",
+    );
+  }
+  if (rows.some((r) => r.drainLines)) {
+    console.log(
+      "  CLI drain rows: `… run PKG_WITH_DRAIN_RING [--handler H | --json] --target_pid PID | " +
+        "count`, SIGSTOPped once attached while the generator runs, timed from SIGCONT until " +
+        "count has its lines (handlers: one `done` at the N-th event); CPU and RSS from /proc",
     );
   }
   if (n * RECORD_BYTES <= 16 << 20) {
@@ -620,37 +842,41 @@ async function measure(
   }
   console.log(
     "  (peak RSS = VmHWM of the consumer process; it counts the mapped ring, twice its size. " +
-      "bun rows = the runtime of the executable dist/ecli, running the same consumer script)",
+      "(library) rows run ecli's modules from a script (events/ecli_consumer.ts) and time " +
+      "one drain() call in it; dist/ecli, bun cli.ts and deno cli.ts rows are `ecli run` itself)",
   );
 
+  // The targets are checked on the executable users run, dist/ecli.
   const targets: [boolean, string][] = [];
   const m = (id: string) => (has(id) ? median(rates(id)) : NaN);
-  if (has("decode") && has("bun-decode")) {
+  if (has("exe-object") && has("deno-cli-object")) {
     targets.push([
-      m("bun-decode") >= m("decode"),
-      `Bun (the executable's runtime) drain decode ≥ Deno's: ${fmtRate(m("bun-decode"))} vs ` +
-      fmtRate(m("decode")),
+      m("exe-object") >= m("deno-cli-object"),
+      `dist/ecli drain decode to objects (--handler object.ts) ≥ deno cli.ts's: ` +
+      `${fmtRate(m("exe-object"))} vs ${fmtRate(m("deno-cli-object"))}`,
     ]);
   }
-  for (const id of ["view", "batch", "bun-view", "bun-batch"]) {
+  for (const id of ["exe-view", "exe-batch"]) {
     if (!has(id)) continue;
     const ratio = m(id) / cRate.drain;
     targets.push([ratio >= 0.5, `${byId(id).label} ≥ 0.5× C (drain): ${ratio.toFixed(3)}×`]);
   }
-  for (const [handler, decode] of [["handler", "decode"], ["bun-handler", "bun-decode"]]) {
-    if (!has(handler) || !has(decode)) continue;
-    const ratio = m(handler) / m(decode);
+  // Decoding alone exists only as a library row: Bun's, the executable's runtime.
+  if (has("exe-noop") && has("bun-decode")) {
+    const ratio = m("exe-noop") / m("bun-decode");
     targets.push([
       ratio >= 0.9,
-      `${byId(handler).label} ≥ 0.9× of decoding alone: ${ratio.toFixed(2)}×`,
+      `${byId("exe-noop").label} ≥ 0.9× of decoding alone (${byId("bun-decode").label}): ` +
+      `${ratio.toFixed(2)}×`,
     ]);
   }
-  for (const id of ["json", "bun-json"]) {
-    if (has(id)) {
-      targets.push([m(id) >= 4e6, `${byId(id).label} ≥ 4 M lines/s (drain): ${fmtRate(m(id))}`]);
-    }
+  if (has("exe-json")) {
+    targets.push([
+      m("exe-json") >= 4e6,
+      `${byId("exe-json").label} ≥ 4 M lines/s (drain): ${fmtRate(m("exe-json"))}`,
+    ]);
   }
-  const ours = ["live-json", "bun-live-json", "cli-binary"].filter(has);
+  const ours = has("cli-binary") ? ["cli-binary"] : ["live-json", "bun-live-json"].filter(has);
   const peersLive = rows.filter((r) => r.peer && r.mode === "live");
   for (const id of ours) {
     for (const p of peersLive) {

@@ -13,6 +13,8 @@
  * - `drain-json`: the same, but each record goes through the real `--json` printer
  *   (`makePrinter(…, "json", FdOutput)` on an fd opened on /dev/null), flush included;
  *   `drain-plain` through the plain table printer.
+ * - `drain-floor`: the JS floor, `floor.ts`: six fields read with raw DataView calls per
+ *   record of the same ring walk, nothing decoded.
  * - `drain-handler`: the `--handler` path with a no-op `event` hook; `drain-object`,
  *   `drain-view`, `drain-batch`: the `event`, `view` and `batch` hooks of `handlers/`, each
  *   reading what the C consumer reads (pid, seq, comm's first byte) into a checksum.
@@ -43,6 +45,7 @@ import {
   runPackage,
   selectExports,
 } from "../../lib/run/mod.ts";
+import { floor } from "./floor.ts";
 import { RECORD_BYTES } from "./layout.ts";
 import { loadHandler } from "../../lib/handler/mod.ts";
 
@@ -50,7 +53,7 @@ const [mode, pkgPath, pidText, nText, ringText] = process.argv.slice(2);
 
 /** Drain modes through the handler consumer, and their handler modules. */
 const HANDLERS: Record<string, string> = {
-  "drain-handler": "./noop_handler.ts",
+  "drain-handler": "./handlers/noop.ts",
   "drain-object": "./handlers/object.ts",
   "drain-view": "./handlers/view.ts",
   "drain-batch": "./handlers/batch.ts",
@@ -147,7 +150,8 @@ if (mode === "live-json" || mode === "live-decode") {
     let flush = () => {};
     let drained: (() => void) | undefined;
     let allocates = true;
-    if (mode === "drain-decode") {
+    if (mode === "drain-floor") onRecord = floor;
+    else if (mode === "drain-decode") {
       const decode = buildDecoder(btf, plan.typeId).at;
       onRecord = (view, offset, length) => {
         sink = decode(view, offset, length);
@@ -195,7 +199,7 @@ if (mode === "live-json" || mode === "live-decode") {
   }
 } else {
   console.error(
-    `usage: ecli_consumer.ts drain-decode|drain-json|drain-plain|drain-handler|drain-object|drain-view|drain-batch|live-json|live-decode PACKAGE PID N [RING]`,
+    `usage: ecli_consumer.ts drain-floor|drain-decode|drain-json|drain-plain|drain-handler|drain-object|drain-view|drain-batch|live-json|live-decode PACKAGE PID N [RING]`,
   );
   process.exit(2);
 }

@@ -11,10 +11,15 @@
 /// Record getpid calls of this process only (the generator's pid)
 const volatile __u32 target_pid = 0;
 
-/// Events, 16 MiB (the drain benchmark resizes it before load to hold every record)
+/* The drain rows of the real CLI build a package with a ring that holds every record. */
+#ifndef RB_BYTES
+#define RB_BYTES (16 << 20)
+#endif
+
+/// Events, 16 MiB (the drain benchmark resizes it, or builds with -DRB_BYTES, to hold all)
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20);
+	__uint(max_entries, RB_BYTES);
 } rb SEC(".maps");
 
 __u64 hits = 0;
