@@ -26,7 +26,7 @@ export type ScalarField =
   & { name: string; at: number }
   & (
     | { kind: "int"; size: 1 | 2 | 4 | 8; signed: boolean }
-    | { kind: "bool"; size: number }
+    | { kind: "bool"; size: 1 | 2 | 4 | 8 }
     | { kind: "cstring"; length: number }
   );
 
@@ -45,13 +45,14 @@ export function scalarFields(
     const at = f.bitOffset / 8;
     const t = btf.resolve(f.type);
     if (t.kind === Kind.INT) {
-      if (t.offset !== 0 || t.bits !== t.size * 8) return undefined;
-      const bool = t.bool || (t.size === 1 && (t.name === "_Bool" || t.name === "bool"));
-      if (bool && [1, 2, 4, 8].includes(t.size)) {
-        out.push({ name: f.name, at, kind: "bool", size: t.size });
-      } else if (!bool && (t.size === 1 || t.size === 2 || t.size === 4 || t.size === 8)) {
-        out.push({ name: f.name, at, kind: "int", size: t.size, signed: t.signed });
-      } else return undefined;
+      const size = t.size as 1 | 2 | 4 | 8;
+      if (t.offset !== 0 || t.bits !== size * 8 || ![1, 2, 4, 8].includes(size)) return undefined;
+      const bool = t.bool || (size === 1 && (t.name === "_Bool" || t.name === "bool"));
+      out.push(
+        bool
+          ? { name: f.name, at, kind: "bool", size }
+          : { name: f.name, at, kind: "int", size, signed: t.signed },
+      );
     } else if (t.kind === Kind.PTR) { // BPF pointers are 64-bit addresses
       out.push({ name: f.name, at, kind: "int", size: 8, signed: false });
     } else if (t.kind === Kind.ARRAY) {
@@ -97,7 +98,7 @@ export function writeValue(f: ScalarField, text: TextWriter): { code: string; ma
     case "bool": {
       const v = f.size === 8
         ? `(d.getUint32(${o(0)}, true) | d.getUint32(${o(4)}, true))`
-        : intRead(f.size as 1 | 2 | 4, false, o(0));
+        : intRead(f.size, false, o(0));
       return { code: `p = ${v} !== 0 ? putTrue(dst, p) : putFalse(dst, p);`, max: 5 };
     }
     case "int":
