@@ -26,6 +26,7 @@ struct mixed {
   _Bool flag;
   char name[9];
   unsigned short u16;
+  const char *ptr;
   long long neg;
 };
 struct event e_;
@@ -86,7 +87,7 @@ Deno.test("json line encoder = toJsonLine(decode(b))", () => {
   }
 });
 
-Deno.test("json line encoder: signed widths, bools and odd char arrays match toJsonLine", () => {
+Deno.test("json line encoder: signed widths, bools, pointers and odd char arrays match toJsonLine", () => {
   const id = btf.find("mixed", Kind.STRUCT)!.id;
   const enc = buildJsonLineEncoder(btf, id)!;
   assert.ok(enc, "an all-scalar struct gets a direct encoder");
@@ -102,6 +103,7 @@ Deno.test("json line encoder: signed widths, bools and odd char arrays match toJ
     for (let k = 0; k < size; k++) rec[k] = rnd() & 0xff;
     v.setBigInt64(0, edges[i % edges.length], true);
     v.setBigInt64(size - 8, edges[(i + 3) % edges.length], true);
+    v.setBigInt64(size - 16, edges[(i + 5) % edges.length], true); // the pointer
     // A bool byte is 0 or 1 in C.
     rec[btf.find("mixed", Kind.STRUCT)!.members[5].bitOffset / 8] = i & 1;
     const end = enc(rec, dst, 0);

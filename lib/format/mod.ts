@@ -7,6 +7,8 @@
 export * from "./errors.ts";
 export * from "./json.ts";
 export * from "./json_line.ts";
+export type { RecordEncoder } from "./record_encoder.ts";
+export * from "./table_row.ts";
 export * from "./plain_text.ts";
 export * from "./default_kv.ts";
 export * from "./histogram.ts";

@@ -12,6 +12,7 @@ import {
   toJsonLine,
 } from "../format/mod.ts";
 import { buildJsonLineEncoder } from "../format/json_line.ts";
+import { buildTableRowEncoder } from "../format/table_row.ts";
 import type { ExportPlan } from "./exports.ts";
 import { FdOutput, type Output } from "./output.ts";
 
@@ -61,8 +62,16 @@ export function makePrinter(
       };
     }
     const fields = structFields(btf, plan.typeId);
-    const row = buildRowDecoder(btf, fields);
     const { header, columns } = formatTableHeader(fields.map((f) => f.name));
+    const line = out instanceof FdOutput && buildTableRowEncoder(btf, fields, columns, clock);
+    if (line) {
+      return {
+        header: header + "\n",
+        record: (b) => out.writeEncoded(line, b),
+        recordAt: (v, o, n) => out.writeEncodedAt(line, v, o, n),
+      };
+    }
+    const row = buildRowDecoder(btf, fields);
     return {
       header: header + "\n",
       record: (b) => out.write(formatTableRow(columns, row(b), clock) + "\n"),
