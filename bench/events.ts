@@ -601,10 +601,25 @@ async function measure(
     row(id, `deno (library): ${what}`, "drain", ecli("deno", mode)),
     ...(bun ? [row(`bun-${id}`, `bun (library): ${what}`, "drain", ecli("bun", mode))] : []),
   ];
+  // `--profile DIR` profiles the CLI rows under deno and bun too.
+  const cliProf = (rt: string) =>
+    opts.profileDir
+      ? [
+        "--cpu-prof",
+        `--cpu-prof-dir=${opts.profileDir}`,
+        `--cpu-prof-name=${rt}-cli-${Date.now()}.cpuprofile`,
+      ]
+      : [];
   // The real CLI drained: each form under `deno run -A cli.ts`, `bun cli.ts` and dist/ecli.
   const runtimes = [
-    { id: "deno-cli", name: "deno cli.ts", argv: ["deno", "run", "-A", "cli.ts"] },
-    ...(bun ? [{ id: "bun-cli", name: "bun cli.ts", argv: ["bun", "cli.ts"] }] : []),
+    {
+      id: "deno-cli",
+      name: "deno cli.ts",
+      argv: ["deno", "run", "-A", ...cliProf("deno"), "cli.ts"],
+    },
+    ...(bun
+      ? [{ id: "bun-cli", name: "bun cli.ts", argv: ["bun", ...cliProf("bun"), "cli.ts"] }]
+      : []),
     ...(binary ? [{ id: "exe", name: "dist/ecli", argv: [binary] }] : []),
   ];
   // Each form's flags, and its stdout lines once every event is out.

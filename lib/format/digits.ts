@@ -4,42 +4,75 @@
  * @module
  */
 
-const PAIRS = new Uint8Array(200);
-for (let i = 0; i < 100; i++) {
-  PAIRS[2 * i] = 48 + Math.floor(i / 10);
-  PAIRS[2 * i + 1] = 48 + (i % 10);
+/**
+ * Every four-digit group `0000`–`9999` as ASCII: numbers are written four digits per division,
+ * which is the cost (a float division takes longer than storing the digits it gives).
+ */
+const QUADS = new Uint8Array(40000);
+for (let i = 0; i < 10000; i++) {
+  QUADS[4 * i] = 48 + Math.floor(i / 1000);
+  QUADS[4 * i + 1] = 48 + Math.floor(i / 100) % 10;
+  QUADS[4 * i + 2] = 48 + Math.floor(i / 10) % 10;
+  QUADS[4 * i + 3] = 48 + i % 10;
+}
+
+/** `n` < 1e4 without leading zeros at `p`; returns the end. */
+function putUpTo4(dst: Uint8Array, p: number, n: number): number {
+  const q = n << 2;
+  if (n >= 1000) {
+    dst[p] = QUADS[q];
+    dst[p + 1] = QUADS[q + 1];
+    dst[p + 2] = QUADS[q + 2];
+    dst[p + 3] = QUADS[q + 3];
+    return p + 4;
+  }
+  if (n >= 100) {
+    dst[p] = QUADS[q + 1];
+    dst[p + 1] = QUADS[q + 2];
+    dst[p + 2] = QUADS[q + 3];
+    return p + 3;
+  }
+  if (n >= 10) {
+    dst[p] = QUADS[q + 2];
+    dst[p + 1] = QUADS[q + 3];
+    return p + 2;
+  }
+  dst[p] = 48 + n;
+  return p + 1;
+}
+
+/** Exactly 4 digits of `n` < 1e4 at `p`. */
+function put4(dst: Uint8Array, p: number, n: number): void {
+  const q = n << 2;
+  dst[p] = QUADS[q];
+  dst[p + 1] = QUADS[q + 1];
+  dst[p + 2] = QUADS[q + 2];
+  dst[p + 3] = QUADS[q + 3];
+}
+
+/**
+ * Exactly 8 digits of `n` < 1e8 at `p`. `n * 1e-4` floors to the exact quotient: the double
+ * 1e-4 is slightly above 10^-4, so multiples never round down, and the rounding error (< 2^-26)
+ * is far below the 10^-4 a non-multiple stays from the next integer.
+ */
+function put8(dst: Uint8Array, p: number, n: number): number {
+  const hi = Math.floor(n * 1e-4);
+  put4(dst, p, hi);
+  put4(dst, p + 4, n - hi * 10000);
+  return p + 8;
 }
 
 /** Decimal digits of `n` (an integer in [0, 2^32)) at `p`; returns the end. */
 export function putU32(dst: Uint8Array, p: number, n: number): number {
-  const len = n < 1e5
-    ? (n < 10 ? 1 : n < 100 ? 2 : n < 1e3 ? 3 : n < 1e4 ? 4 : 5)
-    : (n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10);
-  let e = p + len;
-  while (n >= 100) {
-    const q = (n / 100) >>> 0;
-    const r = (n - q * 100) << 1;
-    dst[--e] = PAIRS[r + 1];
-    dst[--e] = PAIRS[r];
-    n = q;
+  if (n < 10000) return putUpTo4(dst, p, n);
+  if (n < 1e8) {
+    const hi = Math.floor(n * 1e-4); // exact, as in put8
+    p = putUpTo4(dst, p, hi);
+    put4(dst, p, n - hi * 10000);
+    return p + 4;
   }
-  if (n >= 10) {
-    dst[--e] = PAIRS[(n << 1) + 1];
-    dst[--e] = PAIRS[n << 1];
-  } else dst[--e] = 48 + n;
-  return p + len;
-}
-
-/** Exactly 8 digits of `n` < 1e8 at `p`. */
-function put8(dst: Uint8Array, p: number, n: number): number {
-  for (let e = p + 8; e > p;) {
-    const q = (n / 100) >>> 0;
-    const r = (n - q * 100) << 1;
-    dst[--e] = PAIRS[r + 1];
-    dst[--e] = PAIRS[r];
-    n = q;
-  }
-  return p + 8;
+  const hi = Math.floor(n / 1e8); // 1..42
+  return put8(dst, putUpTo4(dst, p, hi), n - hi * 1e8);
 }
 
 /** The characters of an ASCII string `s` at `p`; returns the end. */

@@ -69,6 +69,7 @@ export function makePrinter(
         header: header + "\n",
         record: (b) => out.writeEncoded(line, b),
         recordAt: (v, o, n) => out.writeEncodedAt(line, v, o, n),
+        allocates: false,
       };
     }
     const row = buildRowDecoder(btf, fields);
