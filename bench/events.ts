@@ -121,10 +121,16 @@ interface Row {
   /** A consumer speaking the READY protocol, or the real `ecli run` CLI (live only). */
   cli: boolean;
   /**
-   * The real CLI in drain mode (`cliDrainSession`): its stdout lines once every event is out
-   * (a handler's one `done` line; `--json` N; plain N + the header).
+   * The real CLI in drain mode (`cliDrainSession`): its stdout lines once `events` events are
+   * out, at the end of drain `round` (0: the warm-up) — a handler's `done` lines; `--json`
+   * `events`; plain `events` + the header.
    */
-  drainLines?: (n: number) => number;
+  drainLines?: (events: number, round: number) => number;
+  /**
+   * Drain rows of JIT-compiled consumers: events drained untimed first, so the timed drain runs
+   * compiled code, as every run after its first events does.
+   */
+  warm?: number;
   command: (pid: number, ringBytes: number) => [string, string[]];
 }
 
@@ -226,6 +232,9 @@ function clang(out: string, sources: string[], extra: string[] = []): void {
   if (r.status !== 0) throw new Error(`clang ${sources.join(" ")} failed:\n${r.stderr}`);
 }
 
+/** Events of the warm-up drain of a JIT-compiled consumer (at most N). */
+const WARM_UP_EVENTS = 200_000;
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Smallest power of two ≥ `n`. */
@@ -236,8 +245,8 @@ function pow2AtLeast(n: number): number {
 }
 
 /** Lets the generator make its N calls; resolves with what it reports. */
-async function generate(gen: LineChild): Promise<Sample["gen"]> {
-  await gen.send("go\n");
+async function generate(gen: LineChild, calls?: number): Promise<Sample["gen"]> {
+  await gen.send(calls ? `${calls}\n` : "go\n");
   const line = await within(gen.line(), 600_000, "generator result");
   if (!line) throw new Error("generator exited without a result");
   return JSON.parse(line);
@@ -252,6 +261,12 @@ async function session(row: Row, n: number, genExe: string, ringBytes: number): 
     consumer = new LineChild(cmd, args);
     const ready = await within(consumer.line(), 60_000, `${row.label}: READY`);
     if (ready !== "READY") throw new Error(`${row.label}: expected READY, got ${ready}`);
+    if (row.mode === "drain" && row.warm) {
+      await generate(gen, row.warm);
+      await consumer.send("warm\n");
+      const warmed = await within(consumer.line(), 120_000, `${row.label}: warm-up`);
+      if (warmed !== "WARM") throw new Error(`${row.label}: expected WARM, got ${warmed}`);
+    }
     const genResult = await generate(gen);
     let grace: ReturnType<typeof setTimeout> | undefined;
     if (row.mode === "drain") await consumer.send("drain\n");
@@ -423,23 +438,33 @@ async function cliDrainSession(
   let exited = false;
   const genPid = Number(await within(gen.line(), 10_000, "generator pid"));
   const fifo = join(outDir, `stdout-${genPid}`);
-  const lines = row.drainLines!(n);
+  const warm = row.warm ?? 0;
+  const lines = row.drainLines!(warm + n, warm ? 1 : 0);
   try {
     const mk = spawnSync("mkfifo", ["-m", "600", fifo], { encoding: "utf8" });
     if (mk.status !== 0) throw new Error(`mkfifo ${fifo} failed: ${mk.stderr}`);
-    counter = new LineChild(countExe, [fifo, String(lines)]);
+    const thresholds = warm ? [row.drainLines!(warm, 0), lines] : [lines];
+    counter = new LineChild(countExe, [fifo, ...thresholds.map(String)]);
     const [cmd, args] = row.command(genPid, 0);
     consumer = new LineChild(
       "sh",
       ["-c", 'out=$1; shift; exec "$@" > "$out"', "sh", fifo, cmd, ...args],
       "stderr",
       // The handlers of handlers/ print `done` on stdout at the N-th event (touch.ts).
-      { ECLI_BENCH_EVENTS: String(n) },
+      { ECLI_BENCH_EVENTS: warm ? `${warm},${warm + n}` : String(n) },
     );
     const pid = consumer.process.pid; // sh execs the CLI: the same process
     const said = await attached(consumer, row);
     // SIGSTOP, not SIGTSTP: ecli takes Ctrl-Z as pause (detach), this one it cannot catch.
     Deno.kill(pid, "SIGSTOP");
+    if (warm) {
+      // The warm-up: the same freeze, fill and drain, untimed.
+      await generate(gen, warm);
+      Deno.kill(pid, "SIGCONT");
+      const warmed = await within(counter.line(), 120_000, `${row.label}: warm-up`);
+      if (warmed !== "done") throw new Error(`${row.label}: warm-up ended with ${warmed}`);
+      Deno.kill(pid, "SIGSTOP");
+    }
     const genResult = await generate(gen);
     const cpu0 = procCpuNs(pid);
     const t0 = performance.now();
@@ -597,9 +622,13 @@ async function measure(
     }
   }
   // A library drain row under Deno and, when there is Bun, the same under Bun (`bun-` + id).
+  // JIT-compiled consumers get a warm-up drain first (`Row.warm`).
+  const warm = Math.min(n, WARM_UP_EVENTS);
   const drainRows = (id: string, what: string, mode: string): Row[] => [
-    row(id, `deno (library): ${what}`, "drain", ecli("deno", mode)),
-    ...(bun ? [row(`bun-${id}`, `bun (library): ${what}`, "drain", ecli("bun", mode))] : []),
+    { ...row(id, `deno (library): ${what}`, "drain", ecli("deno", mode)), warm },
+    ...(bun
+      ? [{ ...row(`bun-${id}`, `bun (library): ${what}`, "drain", ecli("bun", mode)), warm }]
+      : []),
   ];
   // `--profile DIR` profiles the CLI rows under deno and bun too.
   const cliProf = (rt: string) =>
@@ -628,7 +657,7 @@ async function measure(
       id: h,
       what: `--handler ${h}.ts`,
       flags: ["--handler", `${SRC}/handlers/${h}.ts`],
-      lines: () => 1,
+      lines: (_k: number, round: number) => round + 1,
     })),
     { id: "json", what: "--json | count", flags: ["--json"], lines: (k: number) => k },
     { id: "plain", what: "(plain) | count", flags: [], lines: (k: number) => k + 1 },
@@ -640,6 +669,7 @@ async function measure(
         [...rt.argv.slice(1), "run", drainPkgPath, ...f.flags, "--target_pid", String(pid)],
       ]),
       drainLines: f.lines,
+      warm,
     }))
   );
   const rows: Row[] = [

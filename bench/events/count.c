@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The reading end of the real CLI's drain rows: `count FIFO K` reads FIFO (the consumer's
- * stdout) as fast as it can, prints "done" once K lines have passed, keeps reading so the
- * writer never blocks, and prints "total LINES" at end of input. A 1 MiB pipe buffer and
+ * The reading end of the real CLI's drain rows: `count FIFO K...` reads FIFO (the consumer's
+ * stdout) as fast as it can, prints "done" each time the line count reaches the next K (a
+ * warm-up, then the timed drain), keeps reading so the writer never blocks, and prints
+ * "total LINES" at end of input. A 1 MiB pipe buffer and
  * memchr keep it far cheaper than the consumer that it times.
  */
 #define _GNU_SOURCE
@@ -16,11 +17,12 @@ static char buf[1 << 20];
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: count FIFO LINES\n");
+	if (argc < 3) {
+		fprintf(stderr, "usage: count FIFO LINES...\n");
 		return 2;
 	}
-	long want = atol(argv[2]), lines = 0;
+	int next = 2;
+	long lines = 0;
 	int fd = open(argv[1], O_RDONLY);
 
 	if (fd < 0) {
@@ -33,10 +35,9 @@ int main(int argc, char **argv)
 
 		if (r <= 0)
 			break;
-		int before = lines < want;
 		for (char *p = buf, *end = buf + r; (p = memchr(p, '\n', end - p)); p++)
 			lines++;
-		if (before && lines >= want) {
+		for (; next < argc && lines >= atol(argv[next]); next++) {
 			printf("done\n");
 			fflush(stdout);
 		}

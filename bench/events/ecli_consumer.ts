@@ -72,14 +72,16 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** The next line on stdin. */
+/** stdin's lines, one reader for the whole run (a second one could lose buffered input). */
+let stdinReader: ReturnType<typeof createInterface> | undefined;
+let stdinLines: AsyncIterator<string> | undefined;
+
+/** The next line on stdin ("" at its end). */
 async function readLine(): Promise<string> {
-  const lines = createInterface({ input: process.stdin });
-  for await (const line of lines) {
-    lines.close();
-    return line;
-  }
-  return "";
+  stdinReader ??= createInterface({ input: process.stdin });
+  stdinLines ??= stdinReader[Symbol.asyncIterator]();
+  const next = await stdinLines.next();
+  return next.done ? "" : next.value;
 }
 
 function report(r: Record<string, number | string>): void {
@@ -183,7 +185,16 @@ if (mode === "live-json" || mode === "live-decode") {
       allocates,
     });
     console.log("READY");
-    await readLine();
+    // "warm": the records waiting now are a warm-up, drained untimed (the JIT compiles the
+    // consumer on them, as on the first events of any run); then the line for the timed drain.
+    let line = await readLine();
+    while (line === "warm") {
+      reader.drain();
+      flush();
+      console.log("WARM");
+      line = await readLine();
+    }
+    stdinReader?.close(); // stdin must not keep the process alive
     const waiting = reader.pending;
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * getpid(2) generator: `gen N` prints its pid, waits for a line on stdin, calls getpid N
- * times as fast as it can and prints {"calls","seconds","rate"} as one JSON line.
+ * getpid(2) generator: `gen N` prints its pid, then for each line on stdin (a number K, or
+ * anything else for N) calls getpid K times as fast as it can and prints
+ * {"calls","seconds","rate"} as one JSON line; it exits at end of input.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,13 +25,14 @@ int main(int argc, char **argv)
 
 	printf("%d\n", (int)getpid());
 	fflush(stdout);
-	if (!fgets(line, sizeof(line), stdin))
-		return 1;
-	double t0 = now();
-	for (long i = 0; i < n; i++)
-		syscall(SYS_getpid);
-	double s = now() - t0;
-	printf("{\"calls\":%ld,\"seconds\":%.6f,\"rate\":%.0f}\n", n, s, n / s);
-	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		long k = atol(line) > 0 ? atol(line) : n;
+		double t0 = now();
+		for (long i = 0; i < k; i++)
+			syscall(SYS_getpid);
+		double s = now() - t0;
+		printf("{\"calls\":%ld,\"seconds\":%.6f,\"rate\":%.0f}\n", k, s, k / s);
+		fflush(stdout);
+	}
 	return 0;
 }

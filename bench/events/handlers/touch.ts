@@ -11,15 +11,20 @@ import type { Event } from "./event.d.ts";
 export const seen = { sum: 0, seq: 0n, ts: 0n };
 
 /**
- * Events after which `counted` prints `done` on stdout: `ECLI_BENCH_EVENTS`, set by the
- * benchmark's real-CLI drain rows, which time `ecli run --handler` until that line (0: never).
+ * Event counts at which `counted` prints `done` on stdout: `ECLI_BENCH_EVENTS` (comma-separated:
+ * the warm-up's, then the timed drain's), set by the benchmark's real-CLI drain rows, which time
+ * `ecli run --handler` until that line. Unset: never.
  */
-const target = Number(process.env.ECLI_BENCH_EVENTS ?? 0);
+const targets = (process.env.ECLI_BENCH_EVENTS ?? "").split(",").filter(Boolean).map(Number);
+let target = targets.shift() ?? 0;
 let events = 0;
 
-/** Counts one event; the `target`-th prints `done` (unbuffered, so it is seen at once). */
+/** Counts one event; at each target prints `done` (unbuffered, so it is seen at once). */
 export function counted(): void {
-  if (++events === target) writeSync(1, "done\n");
+  if (++events === target) {
+    writeSync(1, "done\n");
+    target = targets.shift() ?? 0;
+  }
 }
 
 /** Reads pid, tid, cpu, comm, seq and ts of `e`, and counts it. */
