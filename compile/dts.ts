@@ -8,7 +8,15 @@
  * @module
  */
 import { type ProgramFlag, programFlags, switchName } from "../lib/args/flags.ts";
-import { type Btf, type BtfType, type EnumType, Kind, typeName } from "../lib/btf/mod.ts";
+import {
+  type Btf,
+  type BtfType,
+  type EnumType,
+  isBoolInt,
+  isTextChar,
+  Kind,
+  typeName,
+} from "../lib/btf/mod.ts";
 import { structFields } from "../lib/decode/fields.ts";
 import type { MapMeta, Meta } from "../lib/package/schema.ts";
 import { mapKeyValueTypes, MapType } from "../lib/run/exports.ts";
@@ -226,7 +234,7 @@ class DtsWriter {
     switch (t.kind) {
       case Kind.INT:
         if (t.offset !== 0 || t.bits !== t.size * 8) return this.#bitfield(id, t, 0);
-        if (t.bool || (t.size === 1 && (t.name === "_Bool" || t.name === "bool"))) {
+        if (isBoolInt(t)) {
           return ref("boolean");
         }
         if (t.size === 1 || t.size === 2 || t.size === 4) return ref("number");
@@ -241,7 +249,7 @@ class DtsWriter {
       case Kind.ARRAY: {
         // As the decoder: only arrays of plain `char` (not through a typedef) are text.
         const elem = btf.skipModifiers(t.type);
-        if (elem.kind === Kind.INT && elem.size === 1 && (elem.char || elem.name === "char")) {
+        if (isTextChar(elem)) {
           return ref("string");
         }
         const item = this.type(t.type, 0, 0, depth + 1);
@@ -264,7 +272,7 @@ class DtsWriter {
   /** A bitfield: ≤ 32 bits give a number, wider a bigint; bools and enums keep their type. */
   #bitfield(id: number, t: BtfType, bitSize: number): TsType {
     if (t.kind === Kind.INT) {
-      if (t.bool || (t.size === 1 && (t.name === "_Bool" || t.name === "bool"))) {
+      if (isBoolInt(t)) {
         return ref("boolean");
       }
       return ref((bitSize || t.bits) > 32 ? "bigint" : "number");

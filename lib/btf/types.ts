@@ -218,3 +218,20 @@ export type BtfType =
   | DatasecType
   | FloatType
   | DeclTagType;
+
+/**
+ * Whether an integer means a bool: the BOOL encoding, or a 1-byte `_Bool`/`bool` from a
+ * producer that leaves the encoding out. Decoders, encoders and the generated types share it.
+ */
+export function isBoolInt(t: IntType): boolean {
+  return t.bool || (t.size === 1 && (t.name === "_Bool" || t.name === "bool"));
+}
+
+/**
+ * Whether `t` (modifiers skipped) is plain `char`, whose arrays are text. As upstream, arrays
+ * reached through a typedef (`__u8[16]`) or of `unsigned char` hold addresses and hashes far
+ * more often than text, so they stay numbers.
+ */
+export function isTextChar(t: BtfType): boolean {
+  return t.kind === Kind.INT && t.size === 1 && (t.char || t.name === "char");
+}

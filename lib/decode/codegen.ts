@@ -5,7 +5,7 @@
  * they are only ever emitted as JSON-quoted property keys.
  * @module
  */
-import { type Btf, type EnumType, type IntType, Kind } from "../btf/mod.ts";
+import { type Btf, type EnumType, isBoolInt, isTextChar, Kind } from "../btf/mod.ts";
 import { cStringReader } from "./c_string.ts";
 import { DecodeError } from "./errors.ts";
 import { type StructField, structFields } from "./fields.ts";
@@ -156,7 +156,7 @@ export class SourceBuilder {
         if (t.offset !== 0 || t.bits !== t.size * 8) {
           return this.bitfield(id, base, bitOffset, 0, out, path);
         }
-        if (isBool(t)) {
+        if (isBoolInt(t)) {
           return t.size === 1 ? `(u[${p}] !== 0)` : `(${intRead(t.size, false, p, path)} != 0)`;
         }
         return intRead(t.size, t.signed, p, path);
@@ -229,7 +229,7 @@ export class SourceBuilder {
     // Like upstream, only arrays of plain `char` (not through a typedef) are text: `__u8[16]`
     // and `unsigned char[6]` hold addresses and hashes far more often than text.
     const elem = this.#btf.skipModifiers(elemId);
-    if (elem.kind === Kind.INT && elem.size === 1 && (elem.char || elem.name === "char")) {
+    if (isTextChar(elem)) {
       const reader = this.constant("S", cStringReader(count));
       return `${reader}(d, u, ${p})`;
     }
@@ -273,7 +273,7 @@ export class SourceBuilder {
         width = t.bits;
         pos += t.offset;
       }
-      post = isBool(t) ? { kind: "bool" } : { kind: "int" };
+      post = isBoolInt(t) ? { kind: "bool" } : { kind: "int" };
       signed = t.signed;
     } else if (t.kind === Kind.ENUM || t.kind === Kind.ENUM64) {
       if (!bitSize) width = t.size * 8;
@@ -331,11 +331,6 @@ export class SourceBuilder {
     const n = this.constant("E", names);
     return `(${n}.get(${v}) ?? ${v})`;
   }
-}
-
-/** BOOL encoding, or a 1-byte `_Bool`/`bool` from a producer that leaves the encoding out. */
-function isBool(t: IntType): boolean {
-  return t.bool || (t.size === 1 && (t.name === "_Bool" || t.name === "bool"));
 }
 
 /** An enumerator value normalised to what reading `bits` bits with that signedness gives. */

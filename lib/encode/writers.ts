@@ -5,7 +5,7 @@
  * start zeroed (missing members and short arrays stay zero, bitfields merge into them).
  * @module
  */
-import { type Btf, type EnumType, type IntType, Kind, typeName } from "../btf/mod.ts";
+import { type Btf, type EnumType, isBoolInt, isTextChar, Kind, typeName } from "../btf/mod.ts";
 import { EncodeError, FieldProblem, within } from "./errors.ts";
 import { type BitPlace, bitPlace, writeBits, writeF16, writeI128 } from "./scalars.ts";
 import {
@@ -57,7 +57,7 @@ export class WriterBuilder {
     switch (t.kind) {
       case Kind.INT:
         if (t.offset !== 0 || t.bits !== t.size * 8) return this.bitfield(id, 0, 0, path);
-        if (isBool(t)) return boolWriter(t.size, this.#name(id));
+        if (isBoolInt(t)) return boolWriter(t.size, this.#name(id));
         return intWriter(t.size, t.signed, this.#name(id), path);
       case Kind.ENUM:
       case Kind.ENUM64:
@@ -68,7 +68,7 @@ export class WriterBuilder {
         return intWriter(8, false, this.#name(id), path); // BPF pointers are always 64-bit
       case Kind.ARRAY: {
         const elem = btf.skipModifiers(t.type);
-        if (elem.kind === Kind.INT && elem.size === 1 && (elem.char || elem.name === "char")) {
+        if (isTextChar(elem)) {
           return charArrayWriter(t.nelems, this.#name(id));
         }
         const inner = this.value(t.type, `${path}[]`, depth + 1);
@@ -157,7 +157,7 @@ export class WriterBuilder {
     if (width < 1) throw new EncodeError(`${path}: bitfield width ${width} is invalid`);
     const place = bitPlace(pos, width);
     const what = `a ${width}-bit bitfield of ${this.#name(id)}`;
-    if (t.kind === Kind.INT && isBool(t)) {
+    if (t.kind === Kind.INT && isBoolInt(t)) {
       return (v, _view, bytes, at) =>
         writeBits(bytes, at, place, bitsOf(toBoolBit(v, what), place));
     }
@@ -450,9 +450,4 @@ function unknownEnumerator(v: string, t: EnumType, what: string): FieldProblem {
 /** `n thing` or `n things`. */
 function plural(n: number, thing: string): string {
   return `${n} ${thing}${n === 1 ? "" : "s"}`;
-}
-
-/** BOOL encoding, or a 1-byte `_Bool`/`bool` from a producer that leaves the encoding out. */
-function isBool(t: IntType): boolean {
-  return t.bool || (t.size === 1 && (t.name === "_Bool" || t.name === "bool"));
 }

@@ -5,7 +5,7 @@
  * so what a handle returns is what the kernel holds now.
  * @module
  */
-import { type Btf, Kind, typeName } from "../btf/mod.ts";
+import { type Btf, isTextChar, Kind, typeName } from "../btf/mod.ts";
 import { buildDecoder, type Decoder } from "../decode/mod.ts";
 import { buildEncoder, EncodeError, type Encoder } from "../encode/mod.ts";
 import type { MapHandle } from "../handler/types.ts";
@@ -297,7 +297,7 @@ function arrayDepth(btf: Btf, id: number): number {
   let t = btf.resolve(id);
   while (t.kind === Kind.ARRAY) {
     const elem = btf.skipModifiers(t.type);
-    if (elem.kind === Kind.INT && elem.size === 1 && (elem.char || elem.name === "char")) break;
+    if (isTextChar(elem)) break;
     depth++;
     t = btf.resolve(t.type);
   }

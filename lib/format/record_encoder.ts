@@ -6,7 +6,7 @@
  * what goes between the values (keys, column padding) and how a C string is written.
  * @module
  */
-import { type Btf, Kind } from "../btf/mod.ts";
+import { type Btf, isBoolInt, isTextChar, Kind } from "../btf/mod.ts";
 import type { StructField } from "../decode/mod.ts";
 import { putI32, putI64, putU32, putU64 } from "./digits.ts";
 
@@ -47,7 +47,7 @@ export function scalarFields(
     if (t.kind === Kind.INT) {
       const size = t.size as 1 | 2 | 4 | 8;
       if (t.offset !== 0 || t.bits !== size * 8 || ![1, 2, 4, 8].includes(size)) return undefined;
-      const bool = t.bool || (size === 1 && (t.name === "_Bool" || t.name === "bool"));
+      const bool = isBoolInt(t);
       out.push(
         bool
           ? { name: f.name, at, kind: "bool", size }
@@ -57,10 +57,7 @@ export function scalarFields(
       out.push({ name: f.name, at, kind: "int", size: 8, signed: false });
     } else if (t.kind === Kind.ARRAY) {
       // Only arrays of plain `char` are text, as the decoder has it.
-      const elem = btf.skipModifiers(t.type);
-      if (!(elem.kind === Kind.INT && elem.size === 1 && (elem.char || elem.name === "char"))) {
-        return undefined;
-      }
+      if (!isTextChar(btf.skipModifiers(t.type))) return undefined;
       out.push({ name: f.name, at, kind: "cstring", length: t.nelems });
     } else return undefined;
   }
